@@ -1,0 +1,3 @@
+from opdc_cli.cli import main
+
+main()

@@ -1,0 +1,168 @@
+"""Photo naming and the gallery data: what the page lists under "รูปภาพ".
+
+Originals are `media/<id>/img<id>_<n>.<ext>`; the web size is
+`img<id>_<n>_resize.jpg` and the thumbnail `img<id>_<n>_thumb.jpg` beside it.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from opdc_cli.errors import OpdcError
+from opdc_cli.model import Article, Photo
+
+ORIGINAL_RE = re.compile(r"^img(\d+)_(\d+)\.([A-Za-z0-9]+)$")
+WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
+
+
+def original_name(article_id: int, number: int, ext: str) -> str:
+    return f"img{article_id}_{number}.{ext.lower().lstrip('.')}"
+
+
+def web_name(original: str) -> str:
+    """`img26461_1.jpg` -> `img26461_1_resize.jpg` (always JPEG)."""
+    return f"{PurePosixPath(original).stem}_resize.jpg"
+
+
+def thumb_name(original: str) -> str:
+    return f"{PurePosixPath(original).stem}_thumb.jpg"
+
+
+def format_kb(size: int) -> str:
+    """Bytes as the reference page prints them: 105216 -> "102.75 kb", 106701 -> "104.2 kb"."""
+    return f"{size / 1024:.2f}".rstrip("0").rstrip(".") + " kb"
+
+
+def check_media_name(name: str) -> str | None:
+    """Why `name` cannot be a file of media/<id>/, or None when it is a plain file name."""
+    if not name:
+        return "the file name is empty"
+    if "\x00" in name:
+        return "the file name contains a NUL character"
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        return "an absolute path is not allowed: name a file inside media/<id>/"
+    if "\\" in name:
+        return "backslashes are not allowed in media paths: use the plain file name"
+    parts = name.split("/")
+    if ".." in parts:
+        return "'..' would leave media/<id>/: name a file inside it"
+    if any(WINDOWS_RESERVED.match(part) for part in parts):
+        return "a Windows-reserved name (CON, NUL, …) is not allowed"
+    if any(part in ("", ".") for part in parts):
+        return "the path has an empty or '.' part"
+    return None
+
+
+def media_path(media_dir: Path, article_id: int, name: str) -> Path:
+    """The path of file `name` of article `article_id`, proven to stay inside media/<id>/.
+
+    Raises OpdcError for names that leave the folder (absolute, `..`, backslash,
+    NUL, a symlink pointing out) so that no command ever reads or copies outside it.
+    """
+    problem = check_media_name(name)
+    folder = media_dir / str(article_id)
+    if problem is None:
+        path = folder / name
+        try:
+            resolved = path.resolve()
+            inside = resolved.is_relative_to(folder.resolve())
+        except (OSError, RuntimeError):
+            inside = False
+        if not inside:
+            problem = "the path leaves media/<id>/ (through a symbolic link)"
+        else:
+            return path
+    raise OpdcError(
+        f"media file {name!r} of article {article_id}: {problem}", folder, code="OPDC301"
+    )
+
+
+def jpeg_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from a JPEG's frame header, without decoding; None if unreadable."""
+    try:
+        with path.open("rb") as handle:
+            if handle.read(2) != b"\xff\xd8":
+                return None
+            while True:
+                marker = handle.read(2)
+                if len(marker) < 2 or marker[0] != 0xFF:
+                    return None
+                if marker[1] in (0xD8, 0x01) or 0xD0 <= marker[1] <= 0xD7:
+                    continue
+                length_bytes = handle.read(2)
+                if len(length_bytes) < 2:
+                    return None
+                (length,) = struct.unpack(">H", length_bytes)
+                # SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC) carry the size.
+                if 0xC0 <= marker[1] <= 0xCF and marker[1] not in (0xC4, 0xC8, 0xCC):
+                    header = handle.read(5)
+                    if len(header) < 5:
+                        return None
+                    height, width = struct.unpack(">HH", header[1:5])
+                    return width, height
+                handle.seek(length - 2, 1)
+    except OSError:
+        return None
+
+
+@dataclass(frozen=True)
+class GalleryItem:
+    """One photo as the page shows it: the web file, its size in kB, its pixels."""
+
+    photo: Photo
+    original: str
+    web: str
+    thumb: str
+    web_bytes: int | None
+    width: int | None
+    height: int | None
+    thumb_bytes: int | None = None
+
+    @property
+    def ready(self) -> bool:
+        """The web size exists (made by `opdc media resize`)."""
+        return self.web_bytes is not None
+
+    @property
+    def size_label(self) -> str:
+        return format_kb(self.web_bytes) if self.web_bytes is not None else ""
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size if path.is_file() else None
+    except OSError:
+        return None
+
+
+def gallery(media_dir: Path, article: Article) -> list[GalleryItem]:
+    """The article's photos in order, with their web files' sizes and dimensions."""
+    items = []
+    for photo in article.photos:
+        web = web_name(photo.file)
+        thumb = thumb_name(photo.file)
+        web_path: Path | None
+        thumb_path: Path | None
+        try:
+            web_path = media_path(media_dir, article.id, web)
+            thumb_path = media_path(media_dir, article.id, thumb)
+        except OpdcError:
+            web_path = thumb_path = None
+        size = _size(web_path) if web_path else None
+        dims = jpeg_size(web_path) if web_path and size is not None else None
+        items.append(
+            GalleryItem(
+                photo=photo,
+                original=photo.file,
+                web=web,
+                thumb=thumb,
+                web_bytes=size,
+                width=dims[0] if dims else None,
+                height=dims[1] if dims else None,
+                thumb_bytes=_size(thumb_path) if thumb_path else None,
+            )
+        )
+    return items

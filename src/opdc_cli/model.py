@@ -1,0 +1,143 @@
+"""The typed article: what every reader produces and every output consumes. No I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Literal
+
+Status = Literal["draft", "published"]
+State = Literal["draft", "scheduled", "published"]
+STATUSES: tuple[Status, ...] = ("draft", "published")
+FORMS = ("toml", "txt")
+
+
+def normalize_newlines(text: str) -> str:
+    """CRLF and lone CR become LF, as TOML and our text form store them."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def normalize_body(text: str) -> str:
+    """A body as stored: LF line ends, no blank lines before or after it."""
+    return normalize_newlines(text).strip("\n")
+
+
+def paragraphs_of(body: str) -> list[str]:
+    """The body's paragraphs: blocks separated by blank lines, lines joined by one space."""
+    blocks: list[str] = []
+    current: list[str] = []
+    for line in normalize_newlines(body).split("\n"):
+        if line.strip():
+            current.append(line.strip())
+        elif current:
+            blocks.append(" ".join(current))
+            current = []
+    if current:
+        blocks.append(" ".join(current))
+    return blocks
+
+
+def is_aware(value: date | datetime) -> bool:
+    """True for a date (a whole day needs no zone) or a datetime with an offset."""
+    if not isinstance(value, datetime):
+        return True
+    return value.tzinfo is not None and value.utcoffset() is not None
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One language's text of an article."""
+
+    title: str
+    body: str = ""
+    summary: str = ""
+    credit: str = ""
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return paragraphs_of(self.body)
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A photo of the article: its original's file name in media/<id>/ and captions."""
+
+    file: str
+    captions: Mapping[str, str] = field(default_factory=dict)
+
+    def caption(self, lang: str) -> str:
+        return self.captions.get(lang, "")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file (PDF and the like) offered with the article, with a title per language."""
+
+    file: str
+    titles: Mapping[str, str] = field(default_factory=dict)
+
+    def title(self, lang: str) -> str:
+        return self.titles.get(lang, "") or self.file
+
+
+@dataclass(frozen=True)
+class Event:
+    """The event an article reports: when (dates or aware datetimes) and where."""
+
+    start: date | datetime
+    end: date | datetime | None = None
+    places: Mapping[str, str] = field(default_factory=dict)
+
+    def place(self, lang: str) -> str:
+        return self.places.get(lang, "")
+
+
+@dataclass(frozen=True)
+class Article:
+    """A news article in all its languages.
+
+    `date` must carry a time zone; `status` is what the author set, `state()` adds
+    "scheduled" for a published article whose time has not come.
+    """
+
+    id: int
+    category: str
+    date: datetime
+    translations: Mapping[str, Translation]
+    status: Status = "published"
+    tags: tuple[str, ...] = ()
+    photos: tuple[Photo, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    event: Event | None = None
+    # Where it was read from: not part of what the article is.
+    sources: tuple[Path, ...] = field(default=(), compare=False)
+    form: str = field(default="toml", compare=False)
+
+    def __post_init__(self) -> None:
+        if not is_aware(self.date):
+            raise ValueError("an article's date needs a time zone, e.g. 2018-04-27T09:30:00+07:00")
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be draft or published, not {self.status!r}")
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self.translations)
+
+    def translation(self, lang: str) -> Translation | None:
+        return self.translations.get(lang)
+
+    def title(self, lang: str) -> str:
+        """The title in `lang`, else in the first language the article has."""
+        found = self.translations.get(lang) or next(iter(self.translations.values()), None)
+        return found.title if found else ""
+
+    def state(self, now: datetime) -> State:
+        if self.status == "draft":
+            return "draft"
+        return "scheduled" if self.date > now else "published"
+
+    def is_live(self, now: datetime) -> bool:
+        """Published and its time has come: what feeds and the site show."""
+        return self.state(now) == "published"

@@ -1,0 +1,167 @@
+"""Rich renderables for the terminal: the article view and the list table.
+
+Content is never passed to rich as markup (a title may contain "[/x]") and is
+stripped of control characters first (an ESC in a title must not drive the
+terminal). Thai paragraphs are wrapped here at word boundaries, because rich's
+own wrapping splits Thai words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from opdc_cli import thai
+from opdc_cli.gallery import gallery
+from opdc_cli.labels import label, total_line
+from opdc_cli.model import Article
+from opdc_cli.site import SiteConfig
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+STATE_STYLES = {"draft": "yellow", "scheduled": "cyan", "published": "green"}
+
+
+def clean(text: str) -> str:
+    """`text` without control characters (tabs and newlines excepted)."""
+    return _CONTROL.sub("", text)
+
+
+def _lines(text: str, width: int, style: str = "", indent: str = "") -> list[Text]:
+    out = []
+    for line in thai.wrap(clean(text), max(10, width - thai.cell_width(indent))):
+        out.append(Text(indent + line, style=style, no_wrap=True, overflow="ignore"))
+    return out
+
+
+def article_view(
+    article: Article, config: SiteConfig, lang: str, width: int, now: datetime, media_dir: Path
+) -> RenderableType:
+    """The article as the page shows it: category, title, date, paragraphs, credit,
+    event, gallery with sizes in kb and the count line."""
+    translation = article.translation(lang)
+    if translation is None:
+        lang = article.languages[0]
+        translation = article.translations[lang]
+    parts: list[RenderableType] = []
+    parts.append(Text(clean(config.category_name(article.category, lang)), style="bold magenta"))
+    parts.append(Text(""))
+    parts.extend(_lines(translation.title, width, "bold"))
+    state = article.state(now)
+    meta = Text(thai.format_date(article.date.astimezone(config.tz), lang, time=True), style="dim")
+    meta.append("  ·  ")
+    meta.append(label(lang, state), style=STATE_STYLES[state])
+    meta.append(f"  ·  #{article.id}", style="dim")
+    parts.append(meta)
+    if translation.summary:
+        parts.append(Text(""))
+        parts.extend(_lines(translation.summary, width, "italic"))
+    for paragraph in translation.paragraphs:
+        parts.append(Text(""))
+        parts.extend(_lines(paragraph, width, indent="    "))
+    if translation.credit:
+        parts.append(Text(""))
+        parts.extend(_lines(translation.credit, width, "dim"))
+    if article.event:
+        event = article.event
+        when = thai.format_date_range(event.start, event.end, lang)
+        line = f"{label(lang, 'event')}: {when}"
+        if event.place(lang):
+            line += f" · {event.place(lang)}"
+        parts.append(Text(""))
+        parts.extend(_lines(line, width, "cyan"))
+    if article.photos:
+        parts.append(Text(""))
+        parts.append(Text(label(lang, "photos"), style="bold"))
+        for item in gallery(media_dir, article):
+            entry = Text("  ")
+            if item.ready:
+                entry.append(clean(item.web))
+                entry.append(f" ({item.size_label})", style="dim")
+            else:
+                entry.append(clean(item.original))
+                entry.append("  (no web size yet: run opdc media resize)", style="yellow")
+            parts.append(entry)
+            caption = item.photo.caption(lang)
+            if caption:
+                parts.extend(_lines(caption, width, "dim", indent="    "))
+        parts.append(Text(total_line(lang, len(article.photos))))
+    if article.attachments:
+        parts.append(Text(""))
+        parts.append(Text(label(lang, "attachments"), style="bold"))
+        for attachment in article.attachments:
+            parts.extend(
+                _lines(f"{attachment.title(lang)} ({attachment.file})", width, indent="  ")
+            )
+    if article.tags:
+        parts.append(Text(""))
+        parts.append(
+            Text(
+                f"{label(lang, 'tags')}: " + ", ".join(clean(t) for t in article.tags), style="dim"
+            )
+        )
+    return Group(*parts)
+
+
+LIST_COLUMNS = ("ID", "Date", "Category", "Status", "Lang", "Photos", "Title")
+
+
+def list_rows(
+    articles: Iterable[Article], config: SiteConfig, lang: str, now: datetime
+) -> list[tuple[str, ...]]:
+    """One row of plain strings per article, in the columns of LIST_COLUMNS."""
+    rows: list[tuple[str, ...]] = []
+    for article in articles:
+        rows.append(
+            (
+                str(article.id),
+                thai.format_date(article.date.astimezone(config.tz), lang, short=True),
+                clean(config.category_name(article.category, lang)),
+                article.state(now),
+                ",".join(article.languages),
+                str(len(article.photos)),
+                clean(article.title(lang)),
+            )
+        )
+    return rows
+
+
+def list_table(rows: list[tuple[str, ...]], width: int) -> Table:
+    """The rich table of `opdc list`, titles cut at a word boundary to fit `width`."""
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for name in LIST_COLUMNS:
+        table.add_column(
+            name, justify="right" if name in ("ID", "Photos") else "left", no_wrap=True
+        )
+    fixed = sum(
+        max([thai.cell_width(name), *(thai.cell_width(row[i]) for row in rows)]) + 1
+        for i, name in enumerate(LIST_COLUMNS[:-1])
+    )
+    title_width = max(12, width - fixed - 1)
+    for row in rows:
+        cells: list[Text] = [Text(cell) for cell in row[:-1]]
+        cells[3].stylize(STATE_STYLES.get(row[3], ""))
+        cells.append(Text(thai.truncate(row[-1], title_width), no_wrap=True, overflow="ignore"))
+        table.add_row(*cells)
+    return table
+
+
+def plain_table(rows: list[tuple[str, ...]], title_width: int = 60) -> str:
+    """The list as aligned plain text for pipes: Thai-aware padding, titles cut at words."""
+    rows = [(*row[:-1], thai.truncate(row[-1], title_width)) for row in rows]
+    all_rows = [LIST_COLUMNS, *rows]
+    widths = [max(thai.cell_width(r[i]) for r in all_rows) for i in range(len(LIST_COLUMNS))]
+    lines = []
+    for row in all_rows:
+        cells = []
+        for i, cell in enumerate(row):
+            pad = " " * (widths[i] - thai.cell_width(cell))
+            cells.append(pad + cell if LIST_COLUMNS[i] in ("ID", "Photos") else cell + pad)
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,133 @@
+"""`opdc init`: the files of a new site."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from opdc_cli.errors import OpdcError
+from opdc_cli.fsutil import create_exclusive
+from opdc_cli.site import SITE_FILE
+
+SITE_TEMPLATE = """\
+# site.toml: the settings of an opdc site. `opdc validate` checks this file.
+# Every key below is optional except languages, name and categories.
+
+# The site's languages; the first is the primary one (articles must have it).
+languages = ["th", "en"]
+# Dates are shown and entered in this time zone.
+timezone = "Asia/Bangkok"
+# Article pages and feeds link under this address.
+base_url = {base_url}
+# The first id opdc new-article gives out (then the largest id + 1).
+first_id = 1
+# How opdc new-article stores articles: "toml" (one file) or "txt" (one per language).
+article_format = "toml"
+
+[name]
+th = {name_th}
+en = {name_en}
+
+[description]
+th = {description_th}
+en = {description_en}
+
+# The credit line new articles get unless --credit is given.
+[credit]
+th = "กลุ่มประชาสัมพันธ์ / จัดทำ"
+en = "Public Relations Group"
+
+# Categories: the key is what articles use, the names are what readers see.
+[categories.headline]
+th = "ข่าวเด่น"
+en = "Headline news"
+
+[categories.activities]
+th = "ข่าวกิจกรรม"
+en = "Activities"
+
+[categories.announcements]
+th = "ประกาศ"
+en = "Announcements"
+
+# Photos: web and thumbnail widths (never enlarged), JPEG quality, limits for uploads.
+[media]
+resize_width = 1024
+thumb_width = 320
+quality = 85
+max_pixels = 89478485
+max_file_mb = 40
+gallery_page_size = 12
+
+# Feeds: items per feed, length of the excerpt when an article has no summary,
+# and a logo (a path under media/) shown by feed readers.
+[feed]
+limit = 20
+excerpt_length = 280
+logo = ""
+
+# The static site: articles per index page.
+[html]
+page_size = 20
+
+# The page footer.
+[footer]
+phone = ""
+email = ""
+
+[footer.address]
+th = ""
+en = ""
+"""
+
+GITIGNORE = "# opdc's index cache: always safe to delete\n.opdc/\n"
+
+
+@dataclass(frozen=True)
+class Created:
+    path: Path
+    action: str  # "create" or "exists"
+
+
+def _quote(text: str) -> str:
+    # A JSON string of printable text is a valid TOML basic string.
+    return json.dumps(text, ensure_ascii=False)
+
+
+def init_site(
+    folder: Path,
+    *,
+    name_th: str = "เว็บไซต์ข่าว",
+    name_en: str = "News site",
+    base_url: str = "https://www.example.go.th/",
+) -> list[Created]:
+    """Create a new site in `folder`: site.toml, articles/, media/ and a .gitignore.
+
+    Refuses (OpdcError) when `folder` already has a site.toml; never overwrites.
+    """
+    site_file = folder / SITE_FILE
+    if site_file.exists():
+        raise OpdcError(f"{site_file} exists already: this folder is a site", site_file)
+    folder.mkdir(parents=True, exist_ok=True)
+    text = SITE_TEMPLATE.format(
+        base_url=_quote(base_url),
+        name_th=_quote(name_th),
+        name_en=_quote(name_en),
+        description_th=_quote(f"ข่าวและกิจกรรมของ{name_th}"),
+        description_en=_quote(f"News and activities of the {name_en}"),
+    )
+    created = []
+    create_exclusive(site_file, text)
+    created.append(Created(site_file, "create"))
+    for sub in ("articles", "media"):
+        path = folder / sub
+        created.append(Created(path, "exists" if path.is_dir() else "create"))
+        path.mkdir(exist_ok=True)
+    ignore = folder / ".gitignore"
+    if ignore.exists():
+        created.append(Created(ignore, "exists"))
+    else:
+        create_exclusive(ignore, GITIGNORE)
+        created.append(Created(ignore, "create"))
+    return created

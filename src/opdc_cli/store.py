@@ -1,0 +1,605 @@
+"""Articles on disk: find the files, read them into Articles, write them back atomically.
+
+Two forms, both first-class:
+
+- `articles/**/<id>.toml`: the whole article, every language in its own table;
+- `articles/**/<id>.<lang>.txt`: `+++` TOML front matter, then the body as plain
+  text; the files of one id together are one article.
+
+Raw TOML dictionaries never leave this module: readers return typed Articles or
+raise OpdcError with the path, line and column of the offending key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from opdc_cli.errors import OpdcError
+from opdc_cli.fsutil import atomic_write, create_exclusive
+from opdc_cli.model import (
+    FORMS,
+    STATUSES,
+    Article,
+    Attachment,
+    Event,
+    Photo,
+    Translation,
+    is_aware,
+    normalize_body,
+)
+from opdc_cli.site import SiteConfig
+from opdc_cli.textio import decode_text, parse_toml
+from opdc_cli.tomlpos import KeyPath, key_positions, locate
+
+TOML_NAME = re.compile(r"^(\d+)\.toml$")
+TEXT_NAME = re.compile(r"^(\d+)\.([a-z]{2,3})\.txt$")
+FENCE = "+++"
+
+SHARED_KEYS = ("id", "category", "date", "status", "tags")
+TEXT_KEYS = ("title", "summary", "credit", "body")
+ITEM_KEYS = {"photos": "file", "attachments": "file"}
+
+
+@dataclass(frozen=True, order=True)
+class ArticleFile:
+    """One article file found under articles/: its id and language come from its name."""
+
+    path: Path
+    id: int
+    lang: str | None  # None for the all-languages TOML form
+
+    @property
+    def form(self) -> str:
+        return "toml" if self.lang is None else "txt"
+
+
+def classify(path: Path) -> ArticleFile | None:
+    """The ArticleFile for `path` if its name is an article's, else None."""
+    match = TOML_NAME.match(path.name)
+    if match:
+        return ArticleFile(path, int(match.group(1)), None)
+    match = TEXT_NAME.match(path.name)
+    if match:
+        return ArticleFile(path, int(match.group(1)), match.group(2))
+    return None
+
+
+def walk(folder: Path) -> Iterator[os.DirEntry[str]]:
+    """Every regular file below `folder`, skipping hidden names (editor and git files)."""
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            yield from walk(Path(entry.path))
+        elif entry.is_file(follow_symlinks=False):
+            yield entry
+
+
+def scan(articles_dir: Path) -> list[ArticleFile]:
+    """Every article file under `articles_dir`, sorted by path."""
+    found = (classify(Path(entry.path)) for entry in walk(articles_dir))
+    return sorted(f for f in found if f is not None)
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+@dataclass
+class _Doc:
+    """A parsed file and the means to say where in it a key is."""
+
+    path: Path
+    text: str
+    data: dict[str, Any]
+    line_offset: int = 0
+    problems: list[OpdcError] = field(default_factory=list)
+
+    @cached_property
+    def positions(self) -> dict[KeyPath, tuple[int, int]]:
+        # Only computed when something is wrong: the happy path never scans positions.
+        return key_positions(self.text)
+
+    def problem(self, keypath: KeyPath, message: str, code: str) -> None:
+        place = locate(self.positions, keypath)
+        line, col = (place[0] + self.line_offset, place[1]) if place else (1, 1)
+        self.problems.append(OpdcError(message, self.path, line, col, code))
+
+    def unknown(self, table: Mapping[str, Any], where: KeyPath, allowed: Iterable[str]) -> None:
+        allowed = sorted(allowed)
+        for key in table:
+            if key not in allowed:
+                near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+                hint = (
+                    f"; did you mean '{near[0]}'?"
+                    if near
+                    else f"; known keys: {', '.join(allowed)}"
+                )
+                self.problem((*where, key), f"unknown key '{key}'{hint}", "OPDC111")
+
+    def text_value(self, table: Mapping[str, Any], where: KeyPath, key: str) -> str:
+        value = table.get(key, "")
+        if not isinstance(value, str):
+            self.problem((*where, key), f"'{key}' must be a string in double quotes", "OPDC112")
+            return ""
+        return value
+
+
+def _read_doc(path: Path, data: bytes, form: str) -> tuple[_Doc, str]:
+    """Parse a file of either form into its TOML data; the body too for the text form."""
+    text = decode_text(path, data)
+    if form == "toml":
+        return _Doc(path, text, parse_toml(path, text)), ""
+    front, body = split_front_matter(path, text)
+    return _Doc(path, front, parse_toml(path, front, line_offset=1), line_offset=1), body
+
+
+def split_front_matter(path: Path, text: str) -> tuple[str, str]:
+    """The front matter between the `+++` lines and the body after them."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != FENCE:
+        raise OpdcError(
+            "a text article must start with a '+++' line, then its TOML front matter",
+            path,
+            1,
+            1,
+            "OPDC103",
+        )
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() == FENCE:
+            front = "\n".join(lines[1:index]) + "\n"
+            return front, normalize_body("\n".join(lines[index + 1 :]))
+    raise OpdcError(
+        "the front matter is not closed: add a '+++' line after it", path, len(lines), 1, "OPDC103"
+    )
+
+
+def _shared(doc: _Doc, config: SiteConfig, expected_id: int) -> dict[str, Any]:
+    """The keys every form shares (id, category, date, status, tags), checked."""
+    data = doc.data
+    out: dict[str, Any] = {}
+    raw_id = data.get("id")
+    if raw_id is None:
+        doc.problem((), f"missing 'id': add id = {expected_id}", "OPDC110")
+    elif not isinstance(raw_id, int) or isinstance(raw_id, bool):
+        doc.problem(("id",), "'id' must be a whole number, e.g. id = 26461", "OPDC112")
+    elif raw_id != expected_id:
+        doc.problem(
+            ("id",),
+            f"id {raw_id} does not match the file name ({expected_id}): "
+            "rename the file or fix the id",
+            "OPDC113",
+        )
+    out["id"] = expected_id
+
+    category = data.get("category")
+    if category is None:
+        doc.problem((), f"missing 'category': add one of {', '.join(config.categories)}", "OPDC110")
+    elif not isinstance(category, str):
+        doc.problem(("category",), "'category' must be a string", "OPDC112")
+    elif category not in config.categories:
+        near = difflib.get_close_matches(category, list(config.categories), n=1)
+        hint = (
+            f"did you mean '{near[0]}'?" if near else f"use one of {', '.join(config.categories)}"
+        )
+        doc.problem(
+            ("category",), f"unknown category '{category}' (not in site.toml): {hint}", "OPDC114"
+        )
+    out["category"] = category if isinstance(category, str) else ""
+
+    when = data.get("date")
+    if when is None:
+        doc.problem((), "missing 'date': add date = 2018-04-27T09:30:00+07:00", "OPDC110")
+    elif not isinstance(when, datetime):
+        doc.problem(
+            ("date",),
+            "'date' must be a date and time with its offset, e.g. 2018-04-27T09:30:00+07:00",
+            "OPDC115",
+        )
+    elif not is_aware(when):
+        doc.problem(
+            ("date",),
+            f"'date' has no time zone: write it as {when.isoformat()}+07:00 (or your offset)",
+            "OPDC115",
+        )
+    elif when.year > 2400:
+        doc.problem(
+            ("date",),
+            f"year {when.year} looks like a Buddhist-era year: write {when.year - 543}",
+            "OPDC115",
+        )
+    out["date"] = when
+
+    status = data.get("status", "published")
+    if status not in STATUSES:
+        doc.problem(
+            ("status",), f"status must be 'draft' or 'published', not {status!r}", "OPDC116"
+        )
+        status = "draft"
+    out["status"] = status
+
+    tags = data.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        doc.problem(("tags",), 'tags must be a list of strings, e.g. tags = ["GovLab"]', "OPDC112")
+        tags = []
+    out["tags"] = tuple(tags)
+    return out
+
+
+def _when(doc: _Doc, where: KeyPath, key: str, raw: Any) -> date | datetime | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, date):
+        doc.problem((*where, key), f"'{key}' must be a date such as 2018-04-25", "OPDC112")
+        return None
+    if isinstance(raw, datetime) and not is_aware(raw):
+        doc.problem(
+            (*where, key), f"'{key}' has no time zone: add its offset, e.g. +07:00", "OPDC115"
+        )
+        return None
+    return raw
+
+
+def _items(
+    doc: _Doc, key: str, text_key: str | None, lang: str | None, languages: tuple[str, ...]
+) -> list[tuple[str, dict[str, str]]]:
+    """[[photos]] or [[attachments]]: each item's file and its text per language.
+
+    In the TOML form a language code keys that language's text (`th = "…"`); in
+    the text form `text_key` (caption, title) holds the file's one language.
+    """
+    raw = doc.data.get(key, [])
+    if not isinstance(raw, list):
+        doc.problem((key,), f"'{key}' must be written as [[{key}]] tables", "OPDC112")
+        return []
+    items: list[tuple[str, dict[str, str]]] = []
+    for index, item in enumerate(raw):
+        where: KeyPath = (key, index)
+        if not isinstance(item, dict):
+            doc.problem(where, f"each of '{key}' must be a [[{key}]] table", "OPDC112")
+            continue
+        allowed = ["file", text_key] if text_key else ["file", *languages]
+        doc.unknown(item, where, allowed)
+        name = doc.text_value(item, where, "file")
+        if not name:
+            doc.problem(where, f"each of '{key}' needs a file = \"…\"", "OPDC110")
+        if text_key and lang:
+            texts = {lang: doc.text_value(item, where, text_key)} if text_key in item else {}
+        else:
+            texts = {code: doc.text_value(item, where, code) for code in languages if code in item}
+        items.append((name, texts))
+    return items
+
+
+def _event(doc: _Doc, lang: str | None, languages: tuple[str, ...]) -> Event | None:
+    raw = doc.data.get("event")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        doc.problem(("event",), "'event' must be a table: [event] start = … end = …", "OPDC112")
+        return None
+    allowed = ["start", "end", "place"] if lang else ["start", "end", *languages]
+    doc.unknown(raw, ("event",), allowed)
+    start = _when(doc, ("event",), "start", raw.get("start"))
+    end = _when(doc, ("event",), "end", raw.get("end"))
+    if start is None:
+        if "start" not in raw:
+            doc.problem(("event",), "an event needs a start date: start = 2018-04-25", "OPDC110")
+        return None
+    if lang:
+        places = {lang: doc.text_value(raw, ("event",), "place")} if "place" in raw else {}
+    else:
+        places = {code: doc.text_value(raw, ("event",), code) for code in languages if code in raw}
+    return Event(start, end, places)
+
+
+def _translation(
+    doc: _Doc, table: Mapping[str, Any], where: KeyPath, body: str | None
+) -> Translation:
+    title = doc.text_value(table, where, "title")
+    if "title" not in table:
+        doc.problem(where, "missing 'title': add title = \"…\"", "OPDC110")
+    text = doc.text_value(table, where, "body") if body is None else body
+    return Translation(
+        title=title,
+        body=normalize_body(text),
+        summary=doc.text_value(table, where, "summary"),
+        credit=doc.text_value(table, where, "credit"),
+    )
+
+
+def _raise_first(doc: _Doc) -> None:
+    if doc.problems:
+        raise doc.problems[0]
+
+
+def _toml_article(doc: _Doc, file: ArticleFile, config: SiteConfig) -> Article:
+    languages = config.languages
+    doc.unknown(doc.data, (), [*SHARED_KEYS, "event", "photos", "attachments", *languages])
+    shared = _shared(doc, config, file.id)
+    translations: dict[str, Translation] = {}
+    for lang in languages:
+        table = doc.data.get(lang)
+        if table is None:
+            continue
+        if not isinstance(table, dict):
+            doc.problem((lang,), f"'{lang}' must be a table: [{lang}] title = \"…\"", "OPDC112")
+            continue
+        doc.unknown(table, (lang,), TEXT_KEYS)
+        translations[lang] = _translation(doc, table, (lang,), None)
+    if not translations:
+        doc.problem((), f"no language table: add [{languages[0]}] with a title and body", "OPDC110")
+    photos = _items(doc, "photos", None, None, languages)
+    attachments = _items(doc, "attachments", None, None, languages)
+    event = _event(doc, None, languages)
+    _raise_first(doc)
+    return Article(
+        **shared,
+        translations=translations,
+        photos=tuple(Photo(name, texts) for name, texts in photos),
+        attachments=tuple(Attachment(name, texts) for name, texts in attachments),
+        event=event,
+        sources=(file.path,),
+        form="toml",
+    )
+
+
+@dataclass
+class _TextPart:
+    file: ArticleFile
+    shared: dict[str, Any]
+    translation: Translation
+    photos: list[tuple[str, dict[str, str]]]
+    attachments: list[tuple[str, dict[str, str]]]
+    event: Event | None
+
+
+def _text_part(doc: _Doc, body: str, file: ArticleFile, config: SiteConfig) -> _TextPart:
+    lang = file.lang or config.primary_language
+    if lang not in config.languages:
+        raise OpdcError(
+            f"language '{lang}' in the file name is not in site.toml's languages "
+            f"({', '.join(config.languages)})",
+            file.path,
+            1,
+            1,
+            "OPDC117",
+        )
+    doc.unknown(doc.data, (), [*SHARED_KEYS, *TEXT_KEYS[:-1], "event", "photos", "attachments"])
+    shared = _shared(doc, config, file.id)
+    translation = _translation(doc, doc.data, (), body)
+    part = _TextPart(
+        file,
+        shared,
+        translation,
+        _items(doc, "photos", "caption", lang, config.languages),
+        _items(doc, "attachments", "title", lang, config.languages),
+        _event(doc, lang, config.languages),
+    )
+    _raise_first(doc)
+    return part
+
+
+def _merge_items(parts: list[_TextPart], key: str) -> list[tuple[str, dict[str, str]]]:
+    """The primary file's items, with every language's texts matched by file name."""
+    base: list[tuple[str, dict[str, str]]] = [(name, {}) for name, _ in getattr(parts[0], key)]
+    by_name = {name: texts for name, texts in base}
+    for part in parts:
+        for name, texts in getattr(part, key):
+            if name in by_name:
+                by_name[name].update(texts)
+    return base
+
+
+def _merge_text_parts(parts: list[_TextPart], config: SiteConfig) -> Article:
+    order = {lang: index for index, lang in enumerate(config.languages)}
+    parts.sort(key=lambda p: order.get(p.file.lang or "", len(order)))
+    first = parts[0]
+    event = first.event
+    if event is not None:
+        places: dict[str, str] = {}
+        for part in parts:
+            if part.event is not None:
+                places.update(part.event.places)
+        event = Event(event.start, event.end, places)
+    photos = _merge_items(parts, "photos")
+    attachments = _merge_items(parts, "attachments")
+    return Article(
+        **first.shared,
+        translations={p.file.lang or config.primary_language: p.translation for p in parts},
+        photos=tuple(Photo(name, texts) for name, texts in photos),
+        attachments=tuple(Attachment(name, texts) for name, texts in attachments),
+        event=event,
+        sources=tuple(p.file.path for p in parts),
+        form="txt",
+    )
+
+
+def read_article(files: list[ArticleFile], config: SiteConfig) -> Article:
+    """One article from its file(s): a single TOML file, or the text files of one id."""
+    if len(files) == 1 and files[0].lang is None:
+        file = files[0]
+        doc, _ = _read_doc(file.path, _read_bytes(file.path), "toml")
+        return _toml_article(doc, file, config)
+    parts = []
+    for file in files:
+        doc, body = _read_doc(file.path, _read_bytes(file.path), "txt")
+        parts.append(_text_part(doc, body, file, config))
+    return _merge_text_parts(parts, config)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise OpdcError(f"cannot read the file: {exc.strerror}", path, code="OPDC100") from None
+
+
+def group(files: Iterable[ArticleFile]) -> tuple[dict[int, list[ArticleFile]], list[OpdcError]]:
+    """Files grouped into articles by id; a second claim to an id is a problem, not a merge."""
+    groups: dict[int, list[ArticleFile]] = {}
+    problems: list[OpdcError] = []
+    for file in sorted(files):
+        current = groups.get(file.id)
+        if current is None:
+            groups[file.id] = [file]
+            continue
+        clash = next(
+            (f for f in current if f.lang is None or file.lang is None or f.lang == file.lang),
+            None,
+        )
+        if clash is None:
+            current.append(file)
+        else:
+            problems.append(
+                OpdcError(
+                    f"duplicate id {file.id}: {clash.path} has it already; "
+                    "give one of them a new id (opdc new-article allocates free ones)",
+                    file.path,
+                    1,
+                    1,
+                    "OPDC120",
+                )
+            )
+    return groups, problems
+
+
+# --- writing ------------------------------------------------------------------------
+
+
+def _dump(table: Mapping[str, Any], *, multiline: bool) -> str:
+    """`key = value` lines in the table's order; lists of strings stay on one line."""
+    import tomli_w
+
+    lines = []
+    for key, value in table.items():
+        if isinstance(value, list):
+            # tomli-w puts each item on its own line; tags read better inline.
+            items = (tomli_w.dumps({"v": v})[4:-1] for v in value)
+            lines.append(f"{key} = [{', '.join(items)}]\n")
+        else:
+            lines.append(tomli_w.dumps({key: value}, multiline_strings=multiline))
+    return "".join(lines)
+
+
+def _ordered_languages(article: Article, languages: Iterable[str]) -> list[str]:
+    known = [lang for lang in languages if lang in article.translations]
+    return known + sorted(set(article.translations) - set(known))
+
+
+def _shared_table(article: Article) -> dict[str, Any]:
+    table: dict[str, Any] = {
+        "id": article.id,
+        "category": article.category,
+        "date": article.date,
+        "status": article.status,
+    }
+    if article.tags:
+        table["tags"] = list(article.tags)
+    return table
+
+
+def _texts(texts: Mapping[str, str], langs: list[str]) -> dict[str, str]:
+    return {lang: texts[lang] for lang in langs if texts.get(lang)}
+
+
+def _event_table(event: Event, places: dict[str, str]) -> dict[str, Any]:
+    table: dict[str, Any] = {"start": event.start}
+    if event.end is not None:
+        table["end"] = event.end
+    table.update(places)
+    return table
+
+
+def _translation_table(translation: Translation) -> dict[str, str]:
+    table = {"title": translation.title}
+    for key in ("summary", "credit", "body"):
+        value = getattr(translation, key)
+        if value:
+            table[key] = value
+    return table
+
+
+def article_to_toml(article: Article, languages: Iterable[str]) -> str:
+    """The TOML form: stable key order, bodies as readable multi-line strings."""
+    langs = _ordered_languages(article, languages)
+    sections = [_dump(_shared_table(article), multiline=False)]
+    if article.event is not None:
+        event = _event_table(article.event, _texts(article.event.places, langs))
+        sections.append("[event]\n" + _dump(event, multiline=False))
+    for lang in langs:
+        table = _translation_table(article.translations[lang])
+        sections.append(f"[{lang}]\n" + _dump(table, multiline=True))
+    for key, items in (("photos", article.photos), ("attachments", article.attachments)):
+        for item in items:
+            texts = item.captions if isinstance(item, Photo) else item.titles
+            table = {"file": item.file, **_texts(texts, langs)}
+            sections.append(f"[[{key}]]\n" + _dump(table, multiline=False))
+    return "\n".join(sections)
+
+
+def article_to_text(article: Article, lang: str) -> str:
+    """The text form of one language: `+++` front matter, then the body."""
+    translation = article.translations[lang]
+    front = _shared_table(article)
+    front.update({k: v for k, v in _translation_table(translation).items() if k != "body"})
+    sections = [_dump(front, multiline=False)]
+    if article.event is not None:
+        places = {"place": article.event.places[lang]} if article.event.places.get(lang) else {}
+        sections.append("[event]\n" + _dump(_event_table(article.event, places), multiline=False))
+    for photo in article.photos:
+        table = {"file": photo.file}
+        if photo.captions.get(lang):
+            table["caption"] = photo.captions[lang]
+        sections.append("[[photos]]\n" + _dump(table, multiline=False))
+    for attachment in article.attachments:
+        table = {"file": attachment.file}
+        if attachment.titles.get(lang):
+            table["title"] = attachment.titles[lang]
+        sections.append("[[attachments]]\n" + _dump(table, multiline=False))
+    text = f"{FENCE}\n" + "\n".join(sections) + f"{FENCE}\n"
+    if translation.body:
+        text += "\n" + translation.body + "\n"
+    return text
+
+
+def render(article: Article, form: str, languages: Iterable[str]) -> dict[str, str]:
+    """The file names (relative to the article's folder) and texts of `article` in `form`."""
+    if form not in FORMS:
+        raise ValueError(f"unknown form {form!r}")
+    if form == "toml":
+        return {f"{article.id}.toml": article_to_toml(article, languages)}
+    return {
+        f"{article.id}.{lang}.txt": article_to_text(article, lang)
+        for lang in _ordered_languages(article, languages)
+    }
+
+
+def write_article(
+    article: Article, folder: Path, form: str, languages: Iterable[str], *, exclusive: bool = False
+) -> list[Path]:
+    """Write `article` into `folder` in `form`, atomically; the paths written.
+
+    With `exclusive`, a name already taken raises FileExistsError and nothing of
+    that file is overwritten.
+    """
+    written = []
+    for name, text in render(article, form, languages).items():
+        path = folder / name
+        if exclusive:
+            create_exclusive(path, text, mode=0o666)
+        else:
+            atomic_write(path, text)
+        written.append(path)
+    return written

@@ -1,0 +1,57 @@
+"""Bytes to text to TOML, with errors that say where and what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from opdc_cli.errors import OpdcError
+
+BOM = b"\xef\xbb\xbf"
+
+
+def looks_like_cp874(data: bytes) -> bool:
+    """True when `data` decodes strictly as cp874 (TIS-620) and holds Thai letters.
+
+    Used only to *name* the encoding in an error: short legacy Thai text cannot be
+    told apart reliably, so nothing is converted silently.
+    """
+    try:
+        text = data.decode("cp874")
+    except UnicodeDecodeError:
+        return False
+    return any("\u0e01" <= char <= "\u0e5b" for char in text)
+
+
+def decode_text(path: Path, data: bytes) -> str:
+    """`data` as UTF-8 text (a leading BOM is dropped), or an OpdcError at the bad byte."""
+    body = data[len(BOM) :] if data.startswith(BOM) else data
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = exc.start + (len(data) - len(body))
+        line = data[:offset].count(b"\n") + 1
+        col = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+        if looks_like_cp874(body):
+            message = (
+                f"not UTF-8: this looks like Thai in TIS-620/cp874 (byte {offset}); "
+                f"convert it with 'iconv -f cp874 -t utf-8' and save as UTF-8"
+            )
+        else:
+            message = (
+                f"not UTF-8 text: byte 0x{data[offset]:02x} at offset {offset}; "
+                "save the file as UTF-8"
+            )
+        raise OpdcError(message, path, line, col, "OPDC102") from None
+
+
+def parse_toml(path: Path, text: str, *, line_offset: int = 0) -> dict[str, Any]:
+    """Parse TOML text; a syntax error becomes an OpdcError with its line and column."""
+    import tomli
+
+    try:
+        return tomli.loads(text)
+    except tomli.TOMLDecodeError as exc:
+        line = exc.lineno + line_offset if exc.lineno is not None else None
+        # tomli's msg is the bare reason; the position is ours to format.
+        raise OpdcError(f"TOML syntax error: {exc.msg}", path, line, exc.colno, "OPDC101") from None

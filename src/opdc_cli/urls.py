@@ -1,0 +1,31 @@
+"""One URL scheme for the html export, the feeds and the data exports.
+
+Paths are relative to the site's base URL; `url()` makes them absolute.
+"""
+
+from __future__ import annotations
+
+from opdc_cli.site import SiteConfig
+
+
+def article_path(lang: str, article_id: int) -> str:
+    return f"{lang}/news/{article_id}.html"
+
+
+def index_path(lang: str, page: int = 1, category: str | None = None) -> str:
+    base = f"{lang}/category/{category}/" if category else f"{lang}/"
+    return base + ("index.html" if page == 1 else f"page/{page}.html")
+
+
+def media_path(article_id: int, name: str) -> str:
+    return f"media/{article_id}/{name}"
+
+
+def feed_path(lang: str, category: str | None = None, atom: bool = False) -> str:
+    ext = "atom.xml" if atom else "rss.xml"
+    return f"feeds/{lang}/{category}.{ext}" if category else f"feeds/{lang}/{ext}"
+
+
+def url(config: SiteConfig, path: str) -> str:
+    """`path` under the site's base URL (which always ends with '/')."""
+    return config.base_url + path
