@@ -319,12 +319,13 @@ def _translation(
     )
 
 
-def _raise_first(doc: _Doc) -> None:
-    if doc.problems:
-        raise doc.problems[0]
+def _buildable(shared: Mapping[str, Any]) -> bool:
+    """An Article can be made from these shared keys despite other problems."""
+    when = shared["date"]
+    return isinstance(when, datetime) and is_aware(when)
 
 
-def _toml_article(doc: _Doc, file: ArticleFile, config: SiteConfig) -> Article:
+def _toml_article(doc: _Doc, file: ArticleFile, config: SiteConfig) -> Article | None:
     languages = config.languages
     doc.unknown(doc.data, (), [*SHARED_KEYS, "event", "photos", "attachments", *languages])
     shared = _shared(doc, config, file.id)
@@ -343,7 +344,8 @@ def _toml_article(doc: _Doc, file: ArticleFile, config: SiteConfig) -> Article:
     photos = _items(doc, "photos", None, None, languages)
     attachments = _items(doc, "attachments", None, None, languages)
     event = _event(doc, None, languages)
-    _raise_first(doc)
+    if not _buildable(shared):
+        return None
     return Article(
         **shared,
         translations=translations,
@@ -365,17 +367,20 @@ class _TextPart:
     event: Event | None
 
 
-def _text_part(doc: _Doc, body: str, file: ArticleFile, config: SiteConfig) -> _TextPart:
+def _text_part(doc: _Doc, body: str, file: ArticleFile, config: SiteConfig) -> _TextPart | None:
     lang = file.lang or config.primary_language
     if lang not in config.languages:
-        raise OpdcError(
-            f"language '{lang}' in the file name is not in site.toml's languages "
-            f"({', '.join(config.languages)})",
-            file.path,
-            1,
-            1,
-            "OPDC117",
+        doc.problems.append(
+            OpdcError(
+                f"language '{lang}' in the file name is not in site.toml's languages "
+                f"({', '.join(config.languages)})",
+                file.path,
+                1,
+                1,
+                "OPDC117",
+            )
         )
+        return None
     doc.unknown(doc.data, (), [*SHARED_KEYS, *TEXT_KEYS[:-1], "event", "photos", "attachments"])
     shared = _shared(doc, config, file.id)
     translation = _translation(doc, doc.data, (), body)
@@ -387,7 +392,6 @@ def _text_part(doc: _Doc, body: str, file: ArticleFile, config: SiteConfig) -> _
         _items(doc, "attachments", "title", lang, config.languages),
         _event(doc, lang, config.languages),
     )
-    _raise_first(doc)
     return part
 
 
@@ -426,17 +430,56 @@ def _merge_text_parts(parts: list[_TextPart], config: SiteConfig) -> Article:
     )
 
 
-def read_article(files: list[ArticleFile], config: SiteConfig) -> Article:
-    """One article from its file(s): a single TOML file, or the text files of one id."""
+def check_article(
+    files: list[ArticleFile], config: SiteConfig
+) -> tuple[Article | None, list[OpdcError]]:
+    """One article from its file(s), and every problem found in all of them.
+
+    The article is built whenever its date allows, even beside problems such as an
+    unknown key, so that later checks (photos, text) still run; it is None when a
+    file cannot be read or parsed at all, or its date is unusable.
+    """
     if len(files) == 1 and files[0].lang is None:
         file = files[0]
-        doc, _ = _read_doc(file.path, _read_bytes(file.path), "toml")
-        return _toml_article(doc, file, config)
-    parts = []
+        try:
+            doc, _ = _read_doc(file.path, _read_bytes(file.path), "toml")
+        except OpdcError as exc:
+            return None, [exc]
+        return _toml_article(doc, file, config), doc.problems
+    problems: list[OpdcError] = []
+    parts: list[_TextPart] = []
+    complete = True
     for file in files:
-        doc, body = _read_doc(file.path, _read_bytes(file.path), "txt")
-        parts.append(_text_part(doc, body, file, config))
-    return _merge_text_parts(parts, config)
+        try:
+            doc, body = _read_doc(file.path, _read_bytes(file.path), "txt")
+        except OpdcError as exc:
+            problems.append(exc)
+            complete = False
+            continue
+        part = _text_part(doc, body, file, config)
+        problems.extend(doc.problems)
+        if part is not None:
+            parts.append(part)
+    # A language file that failed to parse would make the others look like the whole.
+    if not complete or not parts:
+        return None, problems
+    parts.sort(key=lambda p: config.languages.index(p.file.lang or config.primary_language))
+    if not _buildable(parts[0].shared):
+        return None, problems
+    return _merge_text_parts(parts, config), problems
+
+
+def read_article(files: list[ArticleFile], config: SiteConfig) -> Article:
+    """One article from its file(s): a single TOML file, or the text files of one id.
+
+    Raises the first problem found (check_article gives them all).
+    """
+    article, problems = check_article(files, config)
+    if problems:
+        raise problems[0]
+    if article is None:
+        raise ValueError("read_article needs the files of one article, got none")
+    return article
 
 
 def _read_bytes(path: Path) -> bytes:
