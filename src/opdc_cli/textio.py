@@ -31,7 +31,9 @@ def decode_text(path: Path, data: bytes) -> str:
     except UnicodeDecodeError as exc:
         offset = exc.start + (len(data) - len(body))
         line = data[:offset].count(b"\n") + 1
-        col = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+        # Editors count columns in characters: decode the line's valid start to count them.
+        line_start = max(data.rfind(b"\n", 0, offset) + 1, len(data) - len(body))
+        col = len(data[line_start:offset].decode("utf-8")) + 1
         if looks_like_cp874(body):
             message = (
                 f"not UTF-8: this looks like Thai in TIS-620/cp874 (byte {offset}); "
