@@ -1,0 +1,128 @@
+"""opdc feed: RSS 2.0 or Atom 1.0 of the published articles, one feed or all of them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from opdc_cli.cli.common import display_path, err, open_site, report_problems, usage, warn
+from opdc_cli.content import Site
+
+
+def feed(
+    ctx: typer.Context,
+    lang: Annotated[
+        str | None,
+        typer.Option(help="Titles, texts and links in this language; default the primary one."),
+    ] = None,
+    category: Annotated[
+        list[str] | None, typer.Option(help="Only this category (repeatable).")
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option(help="Only articles with this tag (repeatable).")
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(min=1, help="At most this many items; default from site.toml (20)."),
+    ] = None,
+    atom: Annotated[bool, typer.Option("--atom", help="Atom 1.0 instead of RSS 2.0.")] = False,
+    full_content: Annotated[
+        bool,
+        typer.Option("--full-content", help="Add each whole body as HTML (content:encoded)."),
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            dir_okay=False,
+            help="Write the feed to this file (atomically; untouched if unchanged). '-': stdout.",
+        ),
+    ] = None,
+    all_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--all",
+            file_okay=False,
+            metavar="DIR",
+            help=(
+                "Write every feed into DIR: per language and per category, RSS and Atom "
+                "(feeds/th/rss.xml, feeds/th/headline.atom.xml, …)."
+            ),
+        ),
+    ] = None,
+) -> None:
+    """Print the feed of the published articles, newest first (RSS 2.0 unless --atom).
+
+    Scheduled articles appear once their date has come; drafts never do. The same
+    content gives the same bytes.
+
+    Examples:
+
+      opdc feed > rss.xml
+
+      opdc feed --lang en --category headline --atom -o feeds/en/headline.atom.xml
+
+      opdc feed --all public/
+    """
+    site = open_site(ctx)
+    if all_dir is not None:
+        given = [
+            name
+            for name, value in (
+                ("--lang", lang),
+                ("--category", category),
+                ("--tag", tag),
+                ("--atom", atom),
+                ("--output", output),
+            )
+            if value
+        ]
+        if given:
+            usage(f"--all writes every feed; it cannot be combined with {', '.join(given)}")
+        _write_all(site, all_dir, limit, full_content)
+        return
+
+    from opdc_cli.feed import build_feed
+
+    data, warnings = build_feed(
+        site,
+        lang=lang or site.config.primary_language,
+        categories=category or (),
+        tags=tag or (),
+        limit=limit,
+        atom=atom,
+        full_content=full_content,
+    )
+    report_problems(site)
+    for message in warnings:
+        warn(message)
+    if output is None or str(output) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    from opdc_cli.fsutil import write_if_changed
+
+    changed = write_if_changed(output, data)
+    err().print(f"{'wrote' if changed else 'unchanged'} {display_path(output)}")
+
+
+def _write_all(site: Site, folder: Path, limit: int | None, full_content: bool) -> None:
+    from opdc_cli.feed import write_feeds
+
+    results = write_feeds(site, folder, limit=limit, full_content=full_content, warn=warn)
+    report_problems(site)
+    console = err()
+    for result in results:
+        action = "[green]   write[/]" if result.changed else "[dim]    same[/]"
+        empty = " [yellow](empty)[/]" if result.items == 0 else ""
+        console.print(f"{action} {display_path(result.path)} ({result.items} item(s)){empty}")
+    changed = sum(result.changed for result in results)
+    console.print(f"{len(results)} feeds in {display_path(folder)}, {changed} changed")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("feed")(feed)

@@ -1,0 +1,404 @@
+"""RSS 2.0 and Atom 1.0 feeds of the published articles, newest first.
+
+feedgen builds the XML; what it gets wrong is fixed here (see PITFALLS): every
+text is cleaned of characters XML forbids before feedgen sees it, dates come
+from the content (never the clock) so the same content gives the same bytes,
+and Atom entry links, which feedgen writes without rel/type/length, are
+rewritten on the finished tree.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from opdc_cli import thai, urls
+from opdc_cli.content import Query, Site
+from opdc_cli.errors import OpdcError, UsageError
+from opdc_cli.fsutil import write_if_changed
+from opdc_cli.gallery import media_path, web_name
+from opdc_cli.model import Article, paragraphs_of
+from opdc_cli.site import SiteConfig
+
+if TYPE_CHECKING:
+    from lxml import etree
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+RSS_TYPE = "application/rss+xml"
+ATOM_TYPE = "application/atom+xml"
+# Web sizes are always JPEG (gallery.web_name).
+ENCLOSURE_TYPE = "image/jpeg"
+# An empty Atom feed still needs <updated>; with no item to take it from, a fixed
+# instant keeps the bytes stable (the clock would change them on every run).
+EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
+
+# XML 1.0 forbids C0 controls other than tab, LF and CR, U+FFFE and U+FFFF; lone
+# surrogates cannot be encoded at all. feedgen accepts them and fails only when the
+# whole feed is serialised, so one bad article would break every feed it is in.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+class _Cleaner:
+    """Cleans text for XML once, remembering one warning per source that needed it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._found: dict[str, dict[str, list[str]]] = {}
+
+    def text(self, value: str, source: str, field: str) -> str:
+        if not _FORBIDDEN.search(value):
+            return value
+        codes = self._found.setdefault(source, {}).setdefault(field, [])
+        for char in _FORBIDDEN.findall(value):
+            code = f"U+{ord(char):04X}"
+            if code not in codes:
+                codes.append(code)
+        return _FORBIDDEN.sub("", value)
+
+    def article_source(self, article: Article) -> str:
+        where = _relative(article.sources[0], self.root) if article.sources else "articles/"
+        return f"{where}: article {article.id}"
+
+    def warnings(self) -> list[str]:
+        return [
+            f"{source}: removed characters XML does not allow ("
+            + "; ".join(f"{', '.join(codes)} in {field}" for field, codes in fields.items())
+            + "); fix the text (opdc validate shows where)"
+            for source, fields in self._found.items()
+        ]
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+@dataclass(frozen=True)
+class _Channel:
+    """What one feed is: its language, selection and the addresses that name it."""
+
+    lang: str
+    categories: tuple[str, ...]
+    tags: tuple[str, ...]
+    atom: bool
+    full_content: bool
+
+
+def _check(config: SiteConfig, lang: str, categories: Iterable[str], limit: int | None) -> None:
+    if lang not in config.languages:
+        raise UsageError(
+            f"unknown language {lang!r}: the site's languages are {', '.join(config.languages)}"
+        )
+    for key in categories:
+        if key not in config.categories:
+            raise UsageError(f"unknown category {key!r}: use one of {', '.join(config.categories)}")
+    if limit is not None and limit < 1:
+        raise UsageError(f"the item limit must be at least 1, not {limit}")
+
+
+def select(
+    site: Site,
+    *,
+    lang: str,
+    categories: Iterable[str] = (),
+    tags: Iterable[str] = (),
+    limit: int | None = None,
+    now: datetime | None = None,
+) -> list[Article]:
+    """The articles a feed shows: published, their time come, in `lang`, newest first.
+
+    `limit` defaults to site.toml's [feed] limit. The site's index answers this
+    without reading every article.
+    """
+    categories = tuple(categories)
+    _check(site.config, lang, categories, limit)
+    return site.articles(
+        Query(
+            states=("published",),
+            lang=lang,
+            categories=categories,
+            tags=tuple(tags),
+            limit=limit or site.config.feed.limit,
+            now=now,
+        )
+    )
+
+
+def build_feed(
+    site: Site,
+    *,
+    lang: str,
+    categories: Iterable[str] = (),
+    tags: Iterable[str] = (),
+    limit: int | None = None,
+    atom: bool = False,
+    full_content: bool = False,
+    now: datetime | None = None,
+) -> tuple[bytes, list[str]]:
+    """The feed's bytes (UTF-8 XML, RSS 2.0 or with `atom` Atom 1.0) and its warnings.
+
+    Items are the published articles whose date has come (by `now`, default the
+    clock) that have a `lang` translation and match any of `categories` and any of
+    `tags`, newest first, at most `limit` (default site.toml's [feed] limit). The
+    same content gives the same bytes. The warnings name each article whose text
+    held characters XML forbids (they are dropped from the feed), and say when no
+    article matched (the feed is then valid and empty).
+    """
+    categories = tuple(categories)
+    tags = tuple(tags)
+    articles = select(site, lang=lang, categories=categories, tags=tags, limit=limit, now=now)
+    channel = _Channel(lang, categories, tags, atom, full_content)
+    cleaner = _Cleaner(site.root)
+    data = _render(site.config, site.media_dir, articles, channel, cleaner)
+    warnings = cleaner.warnings()
+    if not articles:
+        warnings.append("no published article matches: the feed is empty")
+    return data, warnings
+
+
+def _render(
+    config: SiteConfig,
+    media_dir: Path,
+    articles: list[Article],
+    channel: _Channel,
+    cleaner: _Cleaner,
+) -> bytes:
+    """The feed of exactly `articles` (already selected and ordered) as bytes."""
+    from feedgen.feed import FeedGenerator
+
+    lang = channel.lang
+    fg = FeedGenerator()
+    site_source = _relative(config.path, config.root)
+    name = cleaner.text(config.site_name(lang), site_source, f"name.{lang}") or config.base_url
+    if len(channel.categories) == 1 and not channel.tags:
+        key = channel.categories[0]
+        category_name = config.category_name(key, lang)
+        title = f"{cleaner.text(category_name, site_source, f'categories.{key}.{lang}')} – {name}"
+        page = urls.index_path(lang, category=key)
+        self_path = urls.feed_path(lang, key, channel.atom)
+    else:
+        title = name
+        page = urls.index_path(lang)
+        self_path = urls.feed_path(lang, None, channel.atom)
+    description = (
+        cleaner.text(config.description.get(lang, ""), site_source, f"description.{lang}") or name
+    )
+    self_url = urls.url(config, self_path)
+    page_url = urls.url(config, page)
+    # RSS readers treat titles and descriptions as HTML: escape them so that a "<b>"
+    # in a title is shown, not interpreted. Atom says type="text" and needs no escaping.
+    text = _plain if channel.atom else _escaped
+    fg.id(self_url)
+    fg.title(text(title))
+    fg.description(text(description))
+    fg.language(lang)
+    # feedgen's RSS <link> is the href of the *last* link() call: self first.
+    fg.link(href=self_url, rel="self", type=ATOM_TYPE if channel.atom else RSS_TYPE)
+    fg.link(href=page_url, rel="alternate", type="text/html")
+    fg.author(name=name)
+    fg.generator("opdc")
+    if config.feed.logo:
+        logo = config.feed.logo
+        logo_url = logo if re.match(r"^https?://", logo) else urls.url(config, logo.lstrip("/"))
+        fg.image(url=logo_url, title=text(title), link=page_url)
+    fg.updated(max((a.date for a in articles), default=EMPTY_FEED_UPDATED))
+    if not channel.atom:
+        fg.load_extension("dc", atom=False, rss=True)
+
+    enclosures: list[tuple[str, int] | None] = []
+    for article in articles:
+        enclosures.append(_enclosure(config, media_dir, article))
+        _add_entry(fg, config, article, channel, cleaner, text, enclosures[-1])
+
+    from lxml import etree
+
+    raw = fg.atom_str() if channel.atom else fg.rss_str()
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    root = etree.fromstring(raw, parser)
+    if channel.atom:
+        _fix_atom_links(root, enclosures)
+    elif not articles:
+        _drop_clock_date(root)
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
+
+
+def _plain(value: str) -> str:
+    return value
+
+
+def _escaped(value: str) -> str:
+    return html.escape(value, quote=False)
+
+
+def _add_entry(
+    fg: Any,
+    config: SiteConfig,
+    article: Article,
+    channel: _Channel,
+    cleaner: _Cleaner,
+    text: Callable[[str], str],
+    enclosure: tuple[str, int] | None,
+) -> None:
+    lang = channel.lang
+    translation = article.translations[lang]
+    source = cleaner.article_source(article)
+    title = cleaner.text(translation.title, source, f"{lang} title").strip() or str(article.id)
+    summary = cleaner.text(translation.summary, source, f"{lang} summary")
+    body = cleaner.text(translation.body, source, f"{lang} body")
+    credit = cleaner.text(translation.credit, source, f"{lang} credit").strip()
+    link = urls.url(config, urls.article_path(lang, article.id))
+
+    entry = fg.add_entry(order="append")
+    # The page's address depends only on the id and the language, so it never changes
+    # for an article: the guid (RSS) and the id (Atom).
+    entry.id(link)
+    entry.guid(link, permalink=True)
+    entry.title(text(title))
+    entry.link(href=link, rel="alternate")
+    entry.published(article.date)
+    entry.updated(article.date)
+    description = summary.strip() or thai.excerpt(body, config.feed.excerpt_length)
+    if description:
+        if channel.atom:
+            entry.summary(description, type="text")
+        else:
+            entry.description(text(description))
+    if channel.full_content and body.strip():
+        paragraphs = "\n".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs_of(body))
+        entry.content(paragraphs, type="html")
+    category_name = cleaner.text(
+        config.category_name(article.category, lang), source, f"category {article.category}"
+    )
+    # RSS shows the label (the name), Atom keeps the key as the term.
+    entry.category(
+        term=article.category,
+        label=category_name,
+        scheme=urls.url(config, urls.index_path(lang, category=article.category)),
+    )
+    if credit:
+        if channel.atom:
+            entry.author(name=credit)
+        else:
+            entry.dc.dc_creator(credit)
+    if enclosure and not channel.atom:
+        entry.enclosure(enclosure[0], str(enclosure[1]), ENCLOSURE_TYPE)
+
+
+def _enclosure(config: SiteConfig, media_dir: Path, article: Article) -> tuple[str, int] | None:
+    """(URL, byte length) of the first photo's web size, or None until it has been made."""
+    if not article.photos:
+        return None
+    name = web_name(article.photos[0].file)
+    try:
+        path = media_path(media_dir, article.id, name)
+        size = path.stat().st_size if path.is_file() else None
+    except (OpdcError, OSError):
+        # A name that leaves media/ is validate's to report; the feed just has no photo.
+        return None
+    if size is None:
+        return None
+    return urls.url(config, urls.media_path(article.id, name)), size
+
+
+def _fix_atom_links(root: etree._Element, enclosures: list[tuple[str, int] | None]) -> None:
+    """Give each Atom entry's page link rel/type, and add its enclosure link.
+
+    feedgen drops rel, type and length from entry links (upstream issue #135), and
+    feedparser then takes an image link for the article's page.
+    """
+    from lxml import etree
+
+    entries = root.findall(f"{{{ATOM_NS}}}entry")
+    for entry, enclosure in zip(entries, enclosures, strict=True):
+        link = entry.find(f"{{{ATOM_NS}}}link")
+        assert link is not None  # feedgen refuses an entry without one
+        link.set("rel", "alternate")
+        link.set("type", "text/html")
+        if enclosure:
+            extra = etree.Element(f"{{{ATOM_NS}}}link")
+            extra.set("rel", "enclosure")
+            extra.set("type", ENCLOSURE_TYPE)
+            extra.set("length", str(enclosure[1]))
+            extra.set("href", enclosure[0])
+            link.addnext(extra)
+
+
+def _drop_clock_date(root: etree._Element) -> None:
+    """An empty RSS feed has no newest item to date it; feedgen would use the clock."""
+    channel = root.find("channel")
+    found = channel.find("lastBuildDate") if channel is not None else None
+    if channel is not None and found is not None:
+        channel.remove(found)
+
+
+@dataclass(frozen=True)
+class FeedFile:
+    """One feed written by write_feeds: where, whether its bytes changed, how many items."""
+
+    path: Path
+    changed: bool
+    items: int
+
+
+def write_feeds(
+    site: Site,
+    folder: Path,
+    *,
+    now: datetime | None = None,
+    limit: int | None = None,
+    full_content: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> list[FeedFile]:
+    """Write every feed under `folder` and say, per file, whether it changed.
+
+    One feed per language and one per category per language, each as RSS and
+    Atom, at `urls.feed_path(...)` (feeds/th/rss.xml, feeds/th/headline.atom.xml, …).
+    Files whose bytes would not change are left untouched; the others are replaced
+    atomically. Each warning (see build_feed) is passed to `warn` once.
+    """
+    config = site.config
+    now = now or datetime.now(config.tz)
+    cleaner = _Cleaner(site.root)
+    results = []
+    for lang in config.languages:
+        for category in (None, *config.categories):
+            categories = (category,) if category else ()
+            articles = select(site, lang=lang, categories=categories, limit=limit, now=now)
+            for atom in (False, True):
+                channel = _Channel(lang, categories, (), atom, full_content)
+                data = _render(config, site.media_dir, articles, channel, cleaner)
+                path = folder / urls.feed_path(lang, category, atom)
+                results.append(FeedFile(path, write_if_changed(path, data), len(articles)))
+    if warn:
+        for message in cleaner.warnings():
+            warn(message)
+    return results
+
+
+def write_all_feeds(
+    site: Site,
+    folder: Path,
+    *,
+    now: datetime | None = None,
+    limit: int | None = None,
+    full_content: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Write every feed under `folder` (see write_feeds); the path of each, written or not.
+
+    The paths come in a fixed order: per language, the language's feed, then one per
+    category in site.toml's order, each RSS then Atom.
+    """
+    return [
+        result.path
+        for result in write_feeds(
+            site, folder, now=now, limit=limit, full_content=full_content, warn=warn
+        )
+    ]
