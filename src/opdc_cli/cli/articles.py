@@ -17,18 +17,30 @@ from typing import Annotated, Any
 import typer
 
 from opdc_cli.cli.common import (
+    CategoryOption,
+    LangOption,
+    LimitOption,
+    MissingLangOption,
+    ReverseOption,
+    SearchOption,
+    SinceOption,
+    Sort,
+    SortOption,
+    StatusOption,
+    TagOption,
+    UntilOption,
+    build_query,
     display_path,
     err,
     open_site,
     out,
-    parse_day,
     parse_when,
     report_problems,
     stdout_is_terminal,
     usage,
     warn,
 )
-from opdc_cli.content import STATES, Query, Site
+from opdc_cli.content import Site
 from opdc_cli.errors import OpdcError
 from opdc_cli.model import Article, Translation, normalize_body
 
@@ -44,12 +56,6 @@ class ListFormat(StrEnum):
 class Form(StrEnum):
     toml = "toml"
     txt = "txt"
-
-
-class Sort(StrEnum):
-    date = "date"
-    id = "id"
-    title = "title"  # type: ignore[assignment]  # str.title is shadowed on purpose
 
 
 def init(
@@ -282,48 +288,6 @@ def _edit(path: Path) -> None:
         )
 
 
-def _query(
-    site: Site,
-    category: list[str] | None,
-    status: list[str] | None,
-    lang: str | None,
-    since: str | None,
-    until: str | None,
-    search: str | None,
-    missing_lang: str | None,
-    tag: list[str] | None,
-    sort: Sort,
-    reverse: bool,
-    limit: int | None,
-) -> Query:
-    config = site.config
-    for key in category or ():
-        if key not in config.categories:
-            usage(
-                f"--category: unknown category {key!r}; use one of {', '.join(config.categories)}"
-            )
-    for state in status or ():
-        if state not in STATES:
-            usage(f"--status: {state!r} is not one of {', '.join(STATES)}")
-    for option, code in (("--lang", lang), ("--missing-lang", missing_lang)):
-        if code is not None and code not in config.languages:
-            usage(f"{option}: {code!r} is not a site language ({', '.join(config.languages)})")
-    return Query(
-        categories=tuple(category or ()),
-        states=tuple(status or ()),
-        tags=tuple(tag or ()),
-        lang=lang,
-        missing_lang=missing_lang,
-        since=parse_day(since, config.tz, "--since"),
-        until=parse_day(until, config.tz, "--until"),
-        search=search or "",
-        sort=sort.value,
-        reverse=reverse,
-        limit=limit,
-        title_lang=lang,
-    )
-
-
 CSV_FIELDS = ("id", "date", "category", "status", "state", "languages", "photo_count", "tags")
 
 
@@ -355,31 +319,17 @@ def _write_machine(fmt: ListFormat, articles: list[Article], site: Site, now: da
 
 def list_articles(
     ctx: typer.Context,
-    category: Annotated[
-        list[str] | None, typer.Option(help="Only this category (repeatable).")
-    ] = None,
-    status: Annotated[
-        list[str] | None, typer.Option(help="Only draft, scheduled or published (repeatable).")
-    ] = None,
-    lang: Annotated[
-        str | None, typer.Option(help="Only articles in this language, shown in it.")
-    ] = None,
-    since: Annotated[str | None, typer.Option(help="From this date on (any date form).")] = None,
-    until: Annotated[str | None, typer.Option(help="Up to this date, included.")] = None,
-    search: Annotated[
-        str | None, typer.Option(help="Text in a title, summary or body, any language.")
-    ] = None,
-    missing_lang: Annotated[
-        str | None, typer.Option(help="Only articles with no translation in this language.")
-    ] = None,
-    tag: Annotated[
-        list[str] | None, typer.Option(help="Only articles with this tag (repeatable).")
-    ] = None,
-    sort: Annotated[
-        Sort, typer.Option(help="date and id: newest first; title: A to Z.")
-    ] = Sort.date,
-    reverse: Annotated[bool, typer.Option(help="Reverse the order.")] = False,
-    limit: Annotated[int | None, typer.Option(min=1, help="At most this many.")] = None,
+    category: CategoryOption = None,
+    status: StatusOption = None,
+    lang: LangOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    search: SearchOption = None,
+    missing_lang: MissingLangOption = None,
+    tag: TagOption = None,
+    sort: SortOption = Sort.date,
+    reverse: ReverseOption = False,
+    limit: LimitOption = None,
     fmt: Annotated[
         ListFormat,
         typer.Option("--format", "-f", help="table for people; json, jsonl, csv, ids for scripts."),
@@ -396,7 +346,7 @@ def list_articles(
       opdc list --format json | jq '.[].titles.th'
     """
     site = open_site(ctx)
-    query = _query(
+    query = build_query(
         site, category, status, lang, since, until, search, missing_lang, tag, sort, reverse, limit
     )
     now = datetime.now(site.config.tz)

@@ -6,13 +6,14 @@ import os
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
-from opdc_cli.content import Site
+from opdc_cli.content import STATES, Query, Site
 from opdc_cli.errors import UsageError
 
 
@@ -108,3 +109,76 @@ def display_path(path: Path) -> str:
 
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+
+
+class Sort(StrEnum):
+    date = "date"
+    id = "id"
+    title = "title"  # type: ignore[assignment]  # str.title is shadowed on purpose
+
+
+# The article filters `opdc list` and `opdc export` share: one definition of each option.
+CategoryOption = Annotated[list[str] | None, typer.Option(help="Only this category (repeatable).")]
+StatusOption = Annotated[
+    list[str] | None, typer.Option(help="Only draft, scheduled or published (repeatable).")
+]
+LangOption = Annotated[
+    str | None, typer.Option(help="Only articles in this language, shown in it.")
+]
+SinceOption = Annotated[str | None, typer.Option(help="From this date on (any date form).")]
+UntilOption = Annotated[str | None, typer.Option(help="Up to this date, included.")]
+SearchOption = Annotated[
+    str | None, typer.Option(help="Text in a title, summary or body, any language.")
+]
+MissingLangOption = Annotated[
+    str | None, typer.Option(help="Only articles with no translation in this language.")
+]
+TagOption = Annotated[
+    list[str] | None, typer.Option(help="Only articles with this tag (repeatable).")
+]
+SortOption = Annotated[Sort, typer.Option(help="date and id: newest first; title: A to Z.")]
+ReverseOption = Annotated[bool, typer.Option(help="Reverse the order.")]
+LimitOption = Annotated[int | None, typer.Option(min=1, help="At most this many.")]
+
+
+def build_query(
+    site: Site,
+    category: list[str] | None,
+    status: list[str] | None,
+    lang: str | None,
+    since: str | None,
+    until: str | None,
+    search: str | None,
+    missing_lang: str | None,
+    tag: list[str] | None,
+    sort: Sort,
+    reverse: bool,
+    limit: int | None,
+) -> Query:
+    """The Query the filter options describe; exit 2 naming the option that is wrong."""
+    config = site.config
+    for key in category or ():
+        if key not in config.categories:
+            usage(
+                f"--category: unknown category {key!r}; use one of {', '.join(config.categories)}"
+            )
+    for state in status or ():
+        if state not in STATES:
+            usage(f"--status: {state!r} is not one of {', '.join(STATES)}")
+    for option, code in (("--lang", lang), ("--missing-lang", missing_lang)):
+        if code is not None and code not in config.languages:
+            usage(f"{option}: {code!r} is not a site language ({', '.join(config.languages)})")
+    return Query(
+        categories=tuple(category or ()),
+        states=tuple(status or ()),
+        tags=tuple(tag or ()),
+        lang=lang,
+        missing_lang=missing_lang,
+        since=parse_day(since, config.tz, "--since"),
+        until=parse_day(until, config.tz, "--until"),
+        search=search or "",
+        sort=sort.value,
+        reverse=reverse,
+        limit=limit,
+        title_lang=lang,
+    )
