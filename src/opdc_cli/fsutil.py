@@ -18,13 +18,14 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-def _write_temp(path: Path, data: bytes, mode: int) -> Path:
+def _write_temp(path: Path, data: bytes, mode: int, sync: bool = True) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
         # mkstemp creates 0600; give the file the mode an ordinary write would.
         os.chmod(tmp, mode & ~_umask())
     except BaseException:
@@ -40,19 +41,24 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write(path: Path, data: bytes | str, *, mode: int = 0o666) -> None:
-    """Replace `path` with `data`: readers see the old file or the new one, never a part."""
+def atomic_write(path: Path, data: bytes | str, *, mode: int = 0o666, sync: bool = True) -> None:
+    """Replace `path` with `data`: readers see the old file or the new one, never a part.
+
+    `sync=False` skips the fsyncs (still atomic for readers and against a killed
+    process, not against a power cut) for writers of thousands of files that sync once.
+    """
     if isinstance(data, str):
         data = data.encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _write_temp(path, data, mode)
+    tmp = _write_temp(path, data, mode, sync)
     try:
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    if sync:
+        _fsync_dir(path.parent)
 
 
 def create_exclusive(path: Path, data: bytes | str, *, mode: int = 0o666) -> None:
@@ -74,7 +80,9 @@ def create_exclusive(path: Path, data: bytes | str, *, mode: int = 0o666) -> Non
     _fsync_dir(path.parent)
 
 
-def write_if_changed(path: Path, data: bytes | str, *, mode: int = 0o666) -> bool:
+def write_if_changed(
+    path: Path, data: bytes | str, *, mode: int = 0o666, sync: bool = True
+) -> bool:
     """Atomically write `data` unless the file already holds exactly it; say if it wrote."""
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -83,5 +91,5 @@ def write_if_changed(path: Path, data: bytes | str, *, mode: int = 0o666) -> boo
             return False
     except OSError:
         pass
-    atomic_write(path, data, mode=mode)
+    atomic_write(path, data, mode=mode, sync=sync)
     return True

@@ -80,6 +80,7 @@ def article_record(
             "web_bytes": item.web_bytes,
             "thumb": item.thumb,
             "thumb_url": urls.url(config, urls.media_path(article.id, item.thumb)),
+            "thumb_bytes": item.thumb_bytes,
             "width": item.width,
             "height": item.height,
         }
