@@ -43,6 +43,15 @@ EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
+def xml_clean(text: str) -> tuple[str, list[str]]:
+    """`text` without the characters XML forbids, and those characters as "U+0007"
+    (each once, in order of appearance); unchanged text gives an empty list."""
+    if not _FORBIDDEN.search(text):
+        return text, []
+    codes = dict.fromkeys(f"U+{ord(char):04X}" for char in _FORBIDDEN.findall(text))
+    return _FORBIDDEN.sub("", text), list(codes)
+
+
 class _Cleaner:
     """Cleans text for XML once, remembering one warning per source that needed it."""
 
@@ -51,14 +60,11 @@ class _Cleaner:
         self._found: dict[str, dict[str, list[str]]] = {}
 
     def text(self, value: str, source: str, field: str) -> str:
-        if not _FORBIDDEN.search(value):
-            return value
-        codes = self._found.setdefault(source, {}).setdefault(field, [])
-        for char in _FORBIDDEN.findall(value):
-            code = f"U+{ord(char):04X}"
-            if code not in codes:
-                codes.append(code)
-        return _FORBIDDEN.sub("", value)
+        cleaned, removed = xml_clean(value)
+        if removed:
+            codes = self._found.setdefault(source, {}).setdefault(field, [])
+            codes.extend(code for code in removed if code not in codes)
+        return cleaned
 
     def article_source(self, article: Article) -> str:
         where = _relative(article.sources[0], self.root) if article.sources else "articles/"
@@ -205,9 +211,7 @@ def _render(
     fg.author(name=name)
     fg.generator("opdc")
     if config.feed.logo:
-        logo = config.feed.logo
-        logo_url = logo if re.match(r"^https?://", logo) else urls.url(config, logo.lstrip("/"))
-        fg.image(url=logo_url, title=text(title), link=page_url)
+        fg.image(url=_logo_url(config), title=text(title), link=page_url)
     fg.updated(max((a.date for a in articles), default=EMPTY_FEED_UPDATED))
     if not channel.atom:
         fg.load_extension("dc", atom=False, rss=True)
@@ -227,6 +231,14 @@ def _render(
     elif not articles:
         _drop_clock_date(root)
     return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
+
+
+def _logo_url(config: SiteConfig) -> str:
+    """site.toml's [feed] logo: an http(s) URL as is, else a file under media/."""
+    logo = config.feed.logo
+    if re.match(r"^https?://", logo):
+        return logo
+    return urls.url(config, "media/" + logo.lstrip("/").removeprefix("media/"))
 
 
 def _plain(value: str) -> str:

@@ -107,7 +107,7 @@ def feed(
     from opdc_cli.fsutil import write_if_changed
 
     changed = write_if_changed(output, data)
-    err().print(f"{'wrote' if changed else 'unchanged'} {display_path(output)}")
+    err().print(f"{'wrote' if changed else 'unchanged'} {display_path(output)}", soft_wrap=True)
 
 
 def _write_all(site: Site, folder: Path, limit: int | None, full_content: bool) -> None:
@@ -119,9 +119,14 @@ def _write_all(site: Site, folder: Path, limit: int | None, full_content: bool) 
     for result in results:
         action = "[green]   write[/]" if result.changed else "[dim]    same[/]"
         empty = " [yellow](empty)[/]" if result.items == 0 else ""
-        console.print(f"{action} {display_path(result.path)} ({result.items} item(s)){empty}")
+        console.print(
+            f"{action} {display_path(result.path)} ({result.items} item(s)){empty}",
+            soft_wrap=True,
+        )
     changed = sum(result.changed for result in results)
-    console.print(f"{len(results)} feeds in {display_path(folder)}, {changed} changed")
+    console.print(
+        f"{len(results)} feeds in {display_path(folder)}, {changed} changed", soft_wrap=True
+    )
 
 
 def register(app: typer.Typer) -> None:
