@@ -8,8 +8,11 @@ from __future__ import annotations
 from opdc_cli.site import SiteConfig
 
 
-def article_path(lang: str, article_id: int) -> str:
-    return f"{lang}/news/{article_id}.html"
+def article_path(lang: str, article_id: int, gallery_page: int = 1) -> str:
+    """The article's page; a long gallery's further pages beside it (26461-2.html)."""
+    if gallery_page == 1:
+        return f"{lang}/news/{article_id}.html"
+    return f"{lang}/news/{article_id}-{gallery_page}.html"
 
 
 def index_path(lang: str, page: int = 1, category: str | None = None) -> str:
