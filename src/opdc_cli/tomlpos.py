@@ -60,27 +60,48 @@ def _parse_key(text: str, pos: int) -> tuple[list[str], int] | None:
         return parts, pos
 
 
-def _opens_multiline(value: str) -> str | None:
-    """The closing quote of a multi-line string that `value` opens and leaves open."""
-    for quote in ('"""', "'''"):
-        if value.startswith(quote):
-            rest = value[3:]
-            return None if _closes(rest, quote) else quote
-    return None
+def _scan_value(line: str, pos: int, quote: str | None, depth: int) -> tuple[str | None, int]:
+    """Follow a value through `line` from `pos`, as it may go on over several lines.
 
-
-def _closes(text: str, quote: str) -> bool:
-    index = 0
-    while True:
-        found = text.find(quote, index)
-        if found < 0:
-            return False
-        if quote == '"""':
-            slashes = len(text[:found]) - len(text[:found].rstrip("\\"))
-            if slashes % 2:
-                index = found + 1
-                continue
-        return True
+    Returns the multi-line string still open at the end of the line (its closing
+    quotes) and how many arrays or inline tables are still open: the lines of such
+    a value hold no keys, even when they look like `key = value` or `[table]`.
+    """
+    end = len(line)
+    while pos < end:
+        if quote:
+            if quote == '"""' and line[pos] == "\\":
+                pos += 2
+            elif line.startswith(quote, pos):
+                # Up to two more quotes right before the closing ones are content.
+                stop = pos + 3
+                while stop < min(end, pos + 5) and line[stop] == quote[0]:
+                    stop += 1
+                pos, quote = stop, None
+            else:
+                pos += 1
+            continue
+        char = line[pos]
+        if char == "#":
+            break
+        if line.startswith(('"""', "'''"), pos):
+            quote = line[pos : pos + 3]
+            pos += 3
+        elif char == '"':
+            pos += 1
+            while pos < end and line[pos] != '"':
+                pos += 2 if line[pos] == "\\" else 1
+            pos += 1
+        elif char == "'":
+            close = line.find("'", pos + 1)
+            pos = end if close < 0 else close + 1
+        else:
+            if char in "[{":
+                depth += 1
+            elif char in "]}":
+                depth = max(0, depth - 1)
+            pos += 1
+    return quote, depth
 
 
 def key_positions(text: str) -> dict[KeyPath, tuple[int, int]]:
@@ -93,10 +114,10 @@ def key_positions(text: str) -> dict[KeyPath, tuple[int, int]]:
     counters: dict[KeyPath, int] = {}
     table: KeyPath = ()
     open_quote: str | None = None
+    depth = 0
     for number, line in enumerate(text.split("\n"), start=1):
-        if open_quote:
-            if _closes(line, open_quote):
-                open_quote = None
+        if open_quote or depth:
+            open_quote, depth = _scan_value(line, 0, open_quote, depth)
             continue
         stripped = line.lstrip(" \t")
         col = len(line) - len(stripped) + 1
@@ -124,7 +145,7 @@ def key_positions(text: str) -> dict[KeyPath, tuple[int, int]]:
         keys, after = parsed
         path: KeyPath = (*table, *keys)
         positions.setdefault(path, (number, col))
-        open_quote = _opens_multiline(stripped[after + 1 :].lstrip(" \t"))
+        open_quote, depth = _scan_value(stripped, after + 1, None, 0)
     return positions
 
 
