@@ -532,7 +532,10 @@ def _dump(table: Mapping[str, Any], *, multiline: bool) -> str:
             items = (tomli_w.dumps({"v": v})[4:-1] for v in value)
             lines.append(f"{key} = [{', '.join(items)}]\n")
         else:
-            lines.append(tomli_w.dumps({key: value}, multiline_strings=multiline))
+            # tomli-w turns CRLF into LF inside a multi-line string: a title or credit
+            # holding a CR would change on the way; written escaped, it reads back as is.
+            keep = multiline and not (isinstance(value, str) and "\r" in value)
+            lines.append(tomli_w.dumps({key: value}, multiline_strings=keep))
     return "".join(lines)
 
 
@@ -637,11 +640,18 @@ def write_article(
     With `exclusive`, a name already taken raises FileExistsError and nothing of
     that file is overwritten.
     """
-    written = []
+    written: list[Path] = []
     for name, text in render(article, form, languages).items():
         path = folder / name
         if exclusive:
-            create_exclusive(path, text, mode=0o666)
+            try:
+                create_exclusive(path, text, mode=0o666)
+            except FileExistsError:
+                # All of an article's files or none: a lone 5.th.txt left behind
+                # would join whichever article owns the 5.en.txt that was in the way.
+                for done in written:
+                    done.unlink(missing_ok=True)
+                raise
         else:
             atomic_write(path, text)
         written.append(path)
