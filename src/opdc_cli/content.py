@@ -195,8 +195,8 @@ class Site:
             except FileExistsError:
                 candidate += 1
                 continue
-            article = make(candidate)
             try:
+                article = make(candidate)
                 paths = store.write_article(
                     article, self._folder_for(article), form, self.config.languages, exclusive=True
                 )
