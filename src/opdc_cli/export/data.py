@@ -1,0 +1,137 @@
+"""Articles as data for scripts: JSON, JSON Lines and CSV.
+
+JSON and JSONL carry `serialize.article_record` (every field of every language,
+described by `schema/article.schema.json`); CSV has one row per article and
+language with the columns of `CSV_COLUMNS`. The same articles give the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from opdc_cli.model import Article
+from opdc_cli.serialize import article_record
+from opdc_cli.site import SiteConfig
+
+FORMATS = ("json", "jsonl", "csv")
+
+CSV_COLUMNS = (
+    "id",
+    "lang",
+    "date",
+    "category",
+    "category_name",
+    "status",
+    "state",
+    "tags",
+    "title",
+    "summary",
+    "credit",
+    "body",
+    "url",
+    "photo_count",
+    "photo_urls",
+    "event_start",
+    "event_end",
+    "event_place",
+    "attachment_urls",
+    "paths",
+)
+
+# What Excel needs to read the file as UTF-8 rather than the ANSI code page (cp874 in Thailand).
+BOM = "\ufeff"
+# Tags and file lists in one CSV cell: a tag may contain spaces ("Design Thinking").
+LIST_SEPARATOR = "; "
+
+
+def records(
+    articles: Iterable[Article], config: SiteConfig, now: datetime, media_dir: Path
+) -> list[dict[str, Any]]:
+    """One `article_record` per article, in the given order."""
+    return [article_record(article, config, now, media_dir) for article in articles]
+
+
+def to_json(items: list[dict[str, Any]]) -> bytes:
+    """A JSON array of the records, keys sorted, UTF-8 (Thai as is), ending in a newline."""
+    return (json.dumps(items, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+
+
+def to_jsonl(items: list[dict[str, Any]]) -> bytes:
+    """One record per line (JSON Lines), keys sorted, UTF-8."""
+    return "".join(
+        json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n" for item in items
+    ).encode()
+
+
+def csv_rows(record: dict[str, Any], languages: Iterable[str]) -> list[list[str]]:
+    """The CSV rows of one record: one per language it has, in the site's language order."""
+    rows = []
+    event = record["event"] or {}
+    for lang in languages:
+        text = record["translations"].get(lang)
+        if text is None:
+            continue
+        values: dict[str, Any] = {
+            "id": record["id"],
+            "lang": lang,
+            "date": record["date"],
+            "category": record["category"],
+            "category_name": record["category_name"].get(lang, ""),
+            "status": record["status"],
+            "state": record["state"],
+            "tags": LIST_SEPARATOR.join(record["tags"]),
+            "title": text["title"],
+            "summary": text["summary"],
+            "credit": text["credit"],
+            "body": text["body"],
+            "url": text["url"],
+            "photo_count": record["photo_count"],
+            "photo_urls": LIST_SEPARATOR.join(p["web_url"] for p in record["photos"]),
+            "event_start": event.get("start") or "",
+            "event_end": event.get("end") or "",
+            "event_place": (event.get("place") or {}).get(lang, ""),
+            "attachment_urls": LIST_SEPARATOR.join(a["url"] for a in record["attachments"]),
+            "paths": LIST_SEPARATOR.join(record["paths"]),
+        }
+        rows.append([str(values[column]) for column in CSV_COLUMNS])
+    return rows
+
+
+def to_csv(items: list[dict[str, Any]], languages: Iterable[str], *, excel: bool = False) -> bytes:
+    """CSV (RFC 4180: CRLF line ends, quoted where needed) with a header row of CSV_COLUMNS.
+
+    `excel` starts the file with a byte-order mark so that Excel reads the Thai as UTF-8.
+    """
+    languages = tuple(languages)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in items:
+        writer.writerows(csv_rows(item, languages))
+    return ((BOM if excel else "") + buffer.getvalue()).encode()
+
+
+def export_data(
+    fmt: str,
+    articles: Iterable[Article],
+    config: SiteConfig,
+    now: datetime,
+    media_dir: Path,
+    *,
+    excel: bool = False,
+) -> bytes:
+    """The articles in `fmt` (json, jsonl or csv) as bytes, ready for a file or stdout."""
+    items = records(articles, config, now, media_dir)
+    if fmt == "json":
+        return to_json(items)
+    if fmt == "jsonl":
+        return to_jsonl(items)
+    if fmt == "csv":
+        return to_csv(items, config.languages, excel=excel)
+    raise ValueError(f"unknown data format {fmt!r}: use one of {', '.join(FORMATS)}")
