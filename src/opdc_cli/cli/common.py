@@ -44,7 +44,9 @@ def out() -> Console:
 
 def err() -> Console:
     """Messages and progress: standard error."""
-    return Console(file=sys.stderr, highlight=False)
+    # soft_wrap: a `path:line:col: message` stays one line in a log or an editor's
+    # problem list, instead of being cut at rich's 80 columns when not on a terminal.
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
 
 
 def warn(message: str) -> None:
