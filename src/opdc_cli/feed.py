@@ -44,8 +44,11 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def xml_clean(text: str) -> tuple[str, list[str]]:
-    """`text` without the characters XML forbids, and those characters as "U+0007"
-    (each once, in order of appearance); unchanged text gives an empty list."""
+    """`text` without the characters XML forbids, and which ones went ("U+0007", …).
+
+    Each removed character is named once, in order of appearance; text that needed
+    no change comes back as it was, with an empty list.
+    """
     if not _FORBIDDEN.search(text):
         return text, []
     codes = dict.fromkeys(f"U+{ord(char):04X}" for char in _FORBIDDEN.findall(text))
@@ -88,7 +91,7 @@ def _relative(path: Path, root: Path) -> str:
 
 @dataclass(frozen=True)
 class _Channel:
-    """What one feed is: its language, selection and the addresses that name it."""
+    """What one feed is: its language, its selection and its format."""
 
     lang: str
     categories: tuple[str, ...]
