@@ -591,6 +591,31 @@ def test_cli_output_file_is_written_atomically_and_kept_when_unchanged(
     assert target.stat().st_mtime_ns == mtime
 
 
+def test_cli_unwritable_output_is_one_line_not_a_traceback(
+    runner: CliRunner, site_dir: Path, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be", encoding="utf-8")
+    for args in (["-o", str(blocker / "rss.xml")], ["--all", str(blocker / "public")]):
+        result = run(runner, site_dir, *args)
+        assert result.exit_code == 1
+        assert "cannot write the feed" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert result.stdout == ""
+
+
+def test_text_form_articles_give_the_same_feed(
+    make_site: MakeSite, make_article: MakeArticle, tmp_path: Path
+) -> None:
+    articles = feed_articles(make_article)
+    as_toml = make_site(articles, folder=tmp_path / "toml")
+    as_text = make_site(articles, form="txt", folder=tmp_path / "txt")
+    for atom in (False, True):
+        assert feed(as_toml, atom=atom, full_content=True) == feed(
+            as_text, atom=atom, full_content=True
+        )
+
+
 def test_cli_empty_selection_says_so_and_succeeds(runner: CliRunner, site_dir: Path) -> None:
     result = run(runner, site_dir, "--tag", "nothing")
     assert result.exit_code == 0

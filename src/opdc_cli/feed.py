@@ -353,6 +353,18 @@ def _drop_clock_date(root: etree._Element) -> None:
         channel.remove(found)
 
 
+def write_file(path: Path, data: bytes) -> bool:
+    """Write a feed atomically unless `path` already holds exactly `data`; say if it wrote.
+
+    A file system error (a folder that is a file, a full disk) becomes an OpdcError
+    naming the path.
+    """
+    try:
+        return write_if_changed(path, data)
+    except OSError as exc:
+        raise OpdcError(f"cannot write the feed: {exc.strerror or exc}", path) from None
+
+
 @dataclass(frozen=True)
 class FeedFile:
     """One feed written by write_feeds: where, whether its bytes changed, how many items."""
@@ -390,7 +402,7 @@ def write_feeds(
                 channel = _Channel(lang, categories, (), atom, full_content)
                 data = _render(config, site.media_dir, articles, channel, cleaner)
                 path = folder / urls.feed_path(lang, category, atom)
-                results.append(FeedFile(path, write_if_changed(path, data), len(articles)))
+                results.append(FeedFile(path, write_file(path, data), len(articles)))
     if warn:
         for message in cleaner.warnings():
             warn(message)

@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from opdc_cli.cli.common import display_path, err, open_site, report_problems, usage, warn
+from opdc_cli.cli.common import (
+    display_path,
+    err,
+    escape,
+    open_site,
+    report_problems,
+    usage,
+    warn,
+)
 from opdc_cli.content import Site
 
 
@@ -86,7 +94,7 @@ def feed(
         _write_all(site, all_dir, limit, full_content)
         return
 
-    from opdc_cli.feed import build_feed
+    from opdc_cli.feed import build_feed, write_file
 
     data, warnings = build_feed(
         site,
@@ -104,10 +112,10 @@ def feed(
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    from opdc_cli.fsutil import write_if_changed
-
-    changed = write_if_changed(output, data)
-    err().print(f"{'wrote' if changed else 'unchanged'} {display_path(output)}", soft_wrap=True)
+    changed = write_file(output, data)
+    err().print(
+        f"{'wrote' if changed else 'unchanged'} {escape(display_path(output))}", soft_wrap=True
+    )
 
 
 def _write_all(site: Site, folder: Path, limit: int | None, full_content: bool) -> None:
@@ -120,12 +128,12 @@ def _write_all(site: Site, folder: Path, limit: int | None, full_content: bool) 
         action = "[green]   write[/]" if result.changed else "[dim]    same[/]"
         empty = " [yellow](empty)[/]" if result.items == 0 else ""
         console.print(
-            f"{action} {display_path(result.path)} ({result.items} item(s)){empty}",
+            f"{action} {escape(display_path(result.path))} ({result.items} item(s)){empty}",
             soft_wrap=True,
         )
     changed = sum(result.changed for result in results)
     console.print(
-        f"{len(results)} feeds in {display_path(folder)}, {changed} changed", soft_wrap=True
+        f"{len(results)} feeds in {escape(display_path(folder))}, {changed} changed", soft_wrap=True
     )
 
 
