@@ -113,9 +113,7 @@ def feed(
         sys.stdout.flush()
         return
     changed = write_file(output, data)
-    err().print(
-        f"{'wrote' if changed else 'unchanged'} {escape(display_path(output))}", soft_wrap=True
-    )
+    err().print(f"{'wrote' if changed else 'unchanged'} {escape(display_path(output))}")
 
 
 def _write_all(site: Site, folder: Path, limit: int | None, full_content: bool) -> None:
@@ -128,13 +126,10 @@ def _write_all(site: Site, folder: Path, limit: int | None, full_content: bool) 
         action = "[green]   write[/]" if result.changed else "[dim]    same[/]"
         empty = " [yellow](empty)[/]" if result.items == 0 else ""
         console.print(
-            f"{action} {escape(display_path(result.path))} ({result.items} item(s)){empty}",
-            soft_wrap=True,
+            f"{action} {escape(display_path(result.path))} ({result.items} item(s)){empty}"
         )
     changed = sum(result.changed for result in results)
-    console.print(
-        f"{len(results)} feeds in {escape(display_path(folder))}, {changed} changed", soft_wrap=True
-    )
+    console.print(f"{len(results)} feeds in {escape(display_path(folder))}, {changed} changed")
 
 
 def register(app: typer.Typer) -> None:
