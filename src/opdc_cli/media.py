@@ -1,0 +1,789 @@
+"""Photos: import under canonical names, the resize pipeline, and what each output was made from.
+
+- `check_images` opens every file a user hands in (an allow-list of formats, the
+  size limits of site.toml, a decode at reduced scale) before anything is changed;
+  `add_photos` copies them into media/<id>/ as `img<id>_<n>.<ext>` and appends them
+  to the article.
+- `plan_resize` decides which photos need their web size and thumbnail (re)made;
+  `run_resize` makes them, spread over worker processes, each output written to a
+  hidden temporary name and renamed into place.
+- `media/<id>/.resize.json` records, per photo, the original's size and SHA-256, the
+  settings and the outputs' sizes. A fresh git clone gives files arbitrary mtimes, so
+  "up to date" never rests on mtimes alone: outputs newer than the original are a
+  fast path, otherwise the original's hash decides. `stale_outputs` answers the same
+  question for `opdc validate`.
+
+Pillow is imported inside the functions that decode, so importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import io
+import json
+import math
+import os
+import re
+import time
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from opdc_cli.errors import OpdcError, UsageError
+from opdc_cli.fsutil import atomic_write, create_exclusive, write_if_changed
+from opdc_cli.gallery import ORIGINAL_RE, media_path, original_name, thumb_name, web_name
+from opdc_cli.model import Article, Photo
+from opdc_cli.site import MediaSettings, SiteConfig
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+    from opdc_cli.content import Site
+
+# Pillow opens by content, whatever the name says: only these formats get in. (A
+# multi-picture JPEG opens through "JPEG" and reports itself as "MPO".)
+FORMATS = ("JPEG", "PNG", "WEBP", "TIFF", "GIF")
+PLUGINS = (
+    "JpegImagePlugin",
+    "PngImagePlugin",
+    "WebPImagePlugin",
+    "TiffImagePlugin",
+    "GifImagePlugin",
+)
+EXTENSIONS = {
+    "JPEG": "jpg",
+    "MPO": "jpg",
+    "PNG": "png",
+    "WEBP": "webp",
+    "TIFF": "tif",
+    "GIF": "gif",
+}
+FORMAT_NAMES = "JPEG, PNG, WebP, TIFF or GIF"
+MANIFEST = ".resize.json"
+MANIFEST_VERSION = 1
+# Part of the recorded settings: raise it when the way outputs are made changes, so
+# that every output is remade once.
+PIPELINE = 1
+# JPEG originals are decoded by libjpeg's DCT scaling (1/2, 1/4, 1/8) to at least
+# this many times the largest output, then resampled with LANCZOS. Not 2, as Pillow's
+# thumbnail() uses: the usual 4000x3000 camera photo would then get no scaling for a
+# 1024 px web size (2000 < 2048), nor its portrait twin (1500 < 2048). The scaled
+# IDCT is itself a low-pass filter: measured against a full decode, a final LANCZOS
+# step of 1.4x or more differs by about 44 dB PSNR, invisible.
+DRAFT_GAP = 1.4
+# Non-JPEG originals (and very large JPEGs) are first shrunk by an integer factor
+# with reduce() down to this many times the output size, then resampled.
+REDUCING_GAP = 2.0
+LOCK_FILE = "media.lock"
+_TEMP_RE = re.compile(r"^\.(img\d+_\d+_(resize|thumb)\.jpg|\.resize\.json)\..+\.tmp$")
+_IMAGE_ERROR = "OPDC302"
+_BOMB_ERROR = "OPDC303"
+_FILE_SIZE_ERROR = "OPDC304"
+_MISSING_ERROR = "OPDC305"
+
+
+# --- opening images safely ----------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _pillow_limits(max_pixels: int) -> Iterator[None]:
+    """Pillow's bomb limit set to site.toml's, and its bomb warning turned into an error."""
+    from PIL import Image
+
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+
+
+def _bomb_message(max_pixels: int, exc: BaseException) -> str:
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    pixels = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
+    return (
+        f"the image has {pixels}, more than site.toml's media.max_pixels ({max_pixels:,}): "
+        "a decompression bomb, or a photo to scale down before adding it"
+    )
+
+
+def _open(source: str | Path | IO[bytes], max_pixels: int) -> PILImage.Image:
+    """The image, opened (not decoded) with the allow-list; _Refused says why not.
+
+    Must run inside `_pillow_limits`, whose bomb check happens here, before any decoding.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    # Registering the allowed plugins by hand spares Image.open loading all forty.
+    for plugin in PLUGINS:
+        importlib.import_module(f"PIL.{plugin}")
+    try:
+        return Image.open(source, formats=FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _Refused(_bomb_message(max_pixels, exc), _BOMB_ERROR) from None
+    except UnidentifiedImageError:
+        raise _Refused(f"not an image opdc accepts ({FORMAT_NAMES})", _IMAGE_ERROR) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise _Refused(f"cannot read the image: {_reason(exc)}", _IMAGE_ERROR) from None
+
+
+def _load(image: PILImage.Image) -> None:
+    """Decode the pixels; a corrupt or truncated file becomes a _Refused."""
+    try:
+        image.load()
+    # Pillow's plugins raise many kinds of errors on damaged files (struct.error,
+    # IndexError, ...); one broken photo must fail alone, not stop the others.
+    except Exception as exc:
+        raise _Refused(f"the image is damaged or truncated: {_reason(exc)}", _IMAGE_ERROR) from None
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text[:200]
+
+
+class _Refused(Exception):
+    """Why one image cannot be used (turned into an OpdcError with the file's path)."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _orientation(image: PILImage.Image) -> int:
+    try:
+        value = image.getexif().get(0x0112, 1)
+    # Broken EXIF must not lose the photo: it is then shown as stored.
+    except Exception:
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _upright_size(image: PILImage.Image, orientation: int) -> tuple[int, int]:
+    # EXIF orientations 5 to 8 turn the picture a quarter: width and height swap.
+    return (image.height, image.width) if orientation >= 5 else image.size
+
+
+# --- checking and adding photos -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """A file checked by `check_images`: its format, canonical extension and upright size."""
+
+    path: Path
+    format: str
+    ext: str
+    width: int
+    height: int
+    bytes: int
+
+
+class ImagesRejected(OpdcError):
+    """Some of the files handed in are not usable photos; `problems` names every one."""
+
+    def __init__(self, problems: list[OpdcError]) -> None:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(
+            first.message + more + "; nothing was changed", first.path, code=first.code
+        )
+        self.problems = problems
+
+
+def inspect_image(path: Path, settings: MediaSettings) -> ImageInfo:
+    """Check one photo fully (format, file size, pixel count, a decode at reduced scale).
+
+    Raises OpdcError naming the file and what is wrong with it.
+    """
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise OpdcError(f"cannot read the file: {exc.strerror}", path, code=_IMAGE_ERROR) from None
+    if size > settings.max_file_mb * 1024 * 1024:
+        raise OpdcError(
+            f"the file is {size / 1024 / 1024:.1f} MB, more than site.toml's "
+            f"media.max_file_mb ({settings.max_file_mb} MB): export a smaller JPEG",
+            path,
+            code=_FILE_SIZE_ERROR,
+        )
+    try:
+        with _pillow_limits(settings.max_pixels), _open(path, settings.max_pixels) as image:
+            fmt = image.format or ""
+            upright = _upright_size(image, _orientation(image))
+            if fmt in ("JPEG", "MPO"):
+                # A 1/8-scale decode still reads every byte: truncation shows, cheaply.
+                image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+            _load(image)
+    except _Refused as refused:
+        raise OpdcError(refused.message, path, code=refused.code) from None
+    return ImageInfo(path, fmt, EXTENSIONS[fmt], upright[0], upright[1], size)
+
+
+def check_images(paths: Sequence[Path], settings: MediaSettings) -> list[ImageInfo]:
+    """Every file checked by `inspect_image`, in order.
+
+    A path that is not a readable file raises UsageError (a wrong command line);
+    files that are not usable photos raise ImagesRejected listing all of them.
+    """
+    for path in paths:
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file (give the path of a photo)")
+    infos: list[ImageInfo] = []
+    problems: list[OpdcError] = []
+    for path in paths:
+        try:
+            infos.append(inspect_image(path, settings))
+        except OpdcError as exc:
+            problems.append(exc)
+    if problems:
+        raise ImagesRejected(problems)
+    return infos
+
+
+def _taken_numbers(article: Article, folder: Path) -> set[int]:
+    numbers = set()
+    names = [photo.file for photo in article.photos]
+    with contextlib.suppress(OSError):
+        names.extend(os.listdir(folder))
+    for name in names:
+        match = ORIGINAL_RE.match(name)
+        if match and int(match.group(1)) == article.id:
+            numbers.add(int(match.group(2)))
+    return numbers
+
+
+def add_photos(
+    site: Site,
+    article: Article,
+    images: Sequence[ImageInfo],
+    captions: Mapping[str, str] | None = None,
+) -> tuple[Article, list[Path]]:
+    """Copy checked photos into media/<id>/ and append them to the article, saved.
+
+    Names continue after the article's (and the folder's) last number, each file is
+    created exclusively (never overwriting one), and the article is written back
+    atomically; if that fails the copies are removed. `captions` (one text per
+    language) is for a single photo. Returns the saved article and the new files.
+    """
+    if captions and len(images) != 1:
+        raise UsageError("captions can be given only when one photo is added")
+    folder = site.media_folder(article.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    number = max(_taken_numbers(article, folder), default=0) + 1
+    copied: list[Path] = []
+    photos: list[Photo] = []
+    try:
+        for info in images:
+            data = info.path.read_bytes()
+            while True:
+                name = original_name(article.id, number, info.ext)
+                number += 1
+                try:
+                    create_exclusive(folder / name, data)
+                except FileExistsError:
+                    continue
+                break
+            copied.append(folder / name)
+            photos.append(Photo(name, {k: v for k, v in (captions or {}).items() if v}))
+        updated = replace(article, photos=(*article.photos, *photos))
+        sources = site.save(updated)
+    except BaseException:
+        for path in copied:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise
+    return replace(updated, sources=tuple(sources)), copied
+
+
+# --- the manifest -------------------------------------------------------------------
+
+
+def settings_record(settings: MediaSettings) -> dict[str, int]:
+    """The settings an output depends on, as the manifest records them."""
+    return {
+        "pipeline": PIPELINE,
+        "quality": settings.quality,
+        "resize_width": settings.resize_width,
+        "thumb_width": settings.thumb_width,
+    }
+
+
+def read_manifest(folder: Path) -> dict[str, dict[str, Any]]:
+    """The manifest's entries by original file name; empty when missing or unreadable."""
+    try:
+        data = json.loads((folder / MANIFEST).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    photos = data.get("photos") if isinstance(data, dict) else None
+    if not isinstance(photos, dict):
+        return {}
+    return {k: v for k, v in photos.items() if isinstance(v, dict)}
+
+
+def _write_manifest(folder: Path, entries: Mapping[str, Mapping[str, Any]]) -> None:
+    document = {"version": MANIFEST_VERSION, "photos": dict(sorted(entries.items()))}
+    text = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    write_if_changed(folder / MANIFEST, text)
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
+def _why_stale(
+    original: Path, web: Path, thumb: Path, entry: Mapping[str, Any] | None, wanted: dict[str, int]
+) -> str | None:
+    """Why the outputs of `original` must be made again, or None when they are up to date.
+
+    "not recorded" means outputs exist but the manifest does not say how they were
+    made; their mtimes then decide.
+    """
+    src = _stat(original)
+    if src is None:
+        return "the original is missing"
+    outputs = [_stat(web), _stat(thumb)]
+    if outputs[0] is None and outputs[1] is None:
+        return "not made yet"
+    if outputs[0] is None or outputs[1] is None:
+        return f"the {'web size' if outputs[0] is None else 'thumbnail'} is missing"
+    newer = all(out.st_mtime_ns >= src.st_mtime_ns for out in outputs if out is not None)
+    if entry is None:
+        return "not recorded" if newer else "older than the original"
+    if entry.get("settings") != wanted:
+        return "made with other settings"
+    recorded = (_dig(entry, "web", "bytes"), _dig(entry, "thumb", "bytes"))
+    if recorded != (outputs[0].st_size, outputs[1].st_size):
+        return "changed since they were made"
+    if _dig(entry, "original", "bytes") != src.st_size:
+        return "the original changed"
+    if newer:
+        return None
+    # A clone or a copy gives arbitrary mtimes: the content decides.
+    try:
+        same = _sha256(original) == _dig(entry, "original", "sha256")
+    except OSError:
+        return "the original is unreadable"
+    return None if same else "the original changed"
+
+
+def _dig(entry: Mapping[str, Any], *keys: str) -> Any:
+    value: Any = entry
+    for key in keys:
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value
+
+
+@dataclass(frozen=True)
+class StaleOutput:
+    """A photo whose web size or thumbnail is missing or out of date, and why."""
+
+    article_id: int
+    photo: Photo
+    reason: str
+
+
+def _media_of(where: Site | SiteConfig) -> tuple[Path, MediaSettings]:
+    config = where if isinstance(where, SiteConfig) else where.config
+    return config.root / "media", config.media
+
+
+def stale_outputs(where: Site | SiteConfig, article: Article) -> list[StaleOutput]:
+    """The article's photos whose web size or thumbnail is missing or older than the original.
+
+    Uses the manifest when it records the photo (the settings, the original's size and
+    hash: right even in a fresh clone), the files' mtimes otherwise. Photos whose
+    original is missing or whose name leaves media/<id>/ are not listed (they are
+    problems of their own). Fix: `opdc media resize <id>`.
+    """
+    media_dir, settings = _media_of(where)
+    folder = media_dir / str(article.id)
+    manifest = read_manifest(folder)
+    wanted = settings_record(settings)
+    stale = []
+    for photo in article.photos:
+        try:
+            original = media_path(media_dir, article.id, photo.file)
+            web = media_path(media_dir, article.id, web_name(photo.file))
+            thumb = media_path(media_dir, article.id, thumb_name(photo.file))
+        except OpdcError:
+            continue
+        reason = _why_stale(original, web, thumb, manifest.get(photo.file), wanted)
+        if reason not in (None, "not recorded", "the original is missing"):
+            stale.append(StaleOutput(article.id, photo, str(reason)))
+    return stale
+
+
+# --- planning a resize --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """One photo to make the outputs of."""
+
+    article_id: int
+    name: str
+    original: Path
+    web: Path
+    thumb: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A photo whose outputs could not be made, and the error saying why."""
+
+    article_id: int
+    name: str
+    error: OpdcError
+
+
+@dataclass
+class ResizePlan:
+    """What a resize run will do: the jobs, how many photos are up to date, what fails now."""
+
+    settings: MediaSettings
+    jobs: list[Job] = field(default_factory=list)
+    skipped: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    # Per article with jobs: its folder and the photo names it has now.
+    articles: dict[int, tuple[Path, tuple[str, ...]]] = field(default_factory=dict)
+
+
+def plan_resize(
+    where: Site | SiteConfig, articles: Iterable[Article], *, force: bool = False
+) -> ResizePlan:
+    """Which photos of `articles` need their outputs made (all of them with `force`)."""
+    media_dir, settings = _media_of(where)
+    wanted = settings_record(settings)
+    plan = ResizePlan(settings)
+    for article in sorted(articles, key=lambda a: a.id):
+        folder = media_dir / str(article.id)
+        manifest = read_manifest(folder) if not force else {}
+        for photo in article.photos:
+            try:
+                original = media_path(media_dir, article.id, photo.file)
+                web = media_path(media_dir, article.id, web_name(photo.file))
+                thumb = media_path(media_dir, article.id, thumb_name(photo.file))
+            except OpdcError as exc:
+                plan.failures.append(Failure(article.id, photo.file, exc))
+                continue
+            reason = "--force" if force else None
+            if not force:
+                reason = _why_stale(original, web, thumb, manifest.get(photo.file), wanted)
+            if reason == "the original is missing":
+                plan.failures.append(
+                    Failure(
+                        article.id,
+                        photo.file,
+                        OpdcError(
+                            f"the original is missing: put the photo there, or remove it "
+                            f"from article {article.id}",
+                            original,
+                            code=_MISSING_ERROR,
+                        ),
+                    )
+                )
+            elif reason is None:
+                plan.skipped += 1
+            else:
+                plan.jobs.append(Job(article.id, photo.file, original, web, thumb, reason))
+                names = tuple(p.file for p in article.photos)
+                plan.articles[article.id] = (folder, names)
+    return plan
+
+
+# --- making the outputs (runs in worker processes) ----------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one job: the manifest entry when made, else the error."""
+
+    job: Job
+    entry: dict[str, Any] | None = None
+    error: OpdcError | None = None
+
+
+@lru_cache(maxsize=16)
+def _srgb_transform(icc: bytes, mode: str) -> Any:
+    from PIL import ImageCms
+
+    source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    return ImageCms.buildTransform(source, ImageCms.createProfile("sRGB"), mode, "RGB")
+
+
+def _to_srgb(image: PILImage.Image, icc: bytes | None) -> PILImage.Image:
+    """The image in sRGB, 8-bit RGB: an embedded profile is applied, never copied."""
+    from PIL import ImageCms
+
+    if icc and image.mode in ("RGB", "CMYK", "L"):
+        try:
+            converted = ImageCms.applyTransform(image, _srgb_transform(icc, image.mode))
+            if converted is not None:
+                return converted
+        # A broken or mismatched profile must not lose the photo: its numbers are
+        # then taken as sRGB, what every browser would do without a profile.
+        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+            pass
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def _flatten(image: PILImage.Image) -> PILImage.Image:
+    """Transparent pixels onto white (converting would reveal the colour hidden under them)."""
+    from PIL import Image
+
+    rgba = image.convert("RGBA")
+    background = Image.new("RGB", rgba.size, (255, 255, 255))
+    background.paste(rgba, mask=rgba.getchannel("A"))
+    return background
+
+
+def _eight_bit(image: PILImage.Image) -> PILImage.Image:
+    """16-bit and float images scaled to 8 bits (convert('L') would clip them to white)."""
+    working = image.convert("F")
+    low, high = working.getextrema()
+    if isinstance(high, (int, float)) and high > 255:
+        working = working.point(lambda v: v * (255 / 65535))
+    elif isinstance(high, (int, float)) and 0 < high <= 1 and isinstance(low, (int, float)):
+        working = working.point(lambda v: v * 255)
+    return working.convert("L")
+
+
+def _working_mode(image: PILImage.Image) -> PILImage.Image:
+    """A mode resize() and the sRGB conversion handle: RGB, L or CMYK, alpha flattened."""
+    mode = image.mode
+    if mode in ("RGB", "L", "CMYK"):
+        return image
+    if mode in ("RGBA", "RGBa", "LA", "La", "PA") or (mode == "P" and "transparency" in image.info):
+        return _flatten(image)
+    if mode.startswith("I") or mode == "F":
+        return _eight_bit(image)
+    if mode == "1":
+        return image.convert("L")
+    return image.convert("RGB")
+
+
+def _resized(image: PILImage.Image, width: int) -> PILImage.Image:
+    from PIL import Image
+
+    if image.width <= width:
+        return image
+    height = max(1, round(image.height * width / image.width))
+    return image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
+
+
+def _encode(image: PILImage.Image, quality: int) -> bytes:
+    # Pillow copies a JPEG comment from im.info into the output: start from nothing,
+    # and pass no exif, xmp or icc_profile, so no metadata of the original survives.
+    image.info.clear()
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality, progressive=True, optimize=False)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The JPEG bytes of an output and its pixel size."""
+
+    data: bytes
+    width: int
+    height: int
+
+
+def _output(image: PILImage.Image, quality: int) -> Rendered:
+    return Rendered(_encode(image, quality), image.width, image.height)
+
+
+def render(data: bytes, settings: MediaSettings) -> tuple[Rendered, Rendered]:
+    """The web size and the thumbnail of an original's bytes.
+
+    One decode serves both: JPEGs at reduced scale, then orientation from EXIF,
+    alpha flattened on white, 16-bit scaled, colours converted to sRGB, LANCZOS
+    resampling; widths never enlarged. Raises _Refused for unusable images.
+    """
+    from PIL import ImageOps
+
+    with _pillow_limits(settings.max_pixels), _open(io.BytesIO(data), settings.max_pixels) as im:
+        orientation = _orientation(im)
+        width, _ = _upright_size(im, orientation)
+        largest = max(min(settings.resize_width, width), min(settings.thumb_width, width))
+        if im.format in ("JPEG", "MPO"):
+            scale = largest * DRAFT_GAP / width
+            im.draft("RGB", (math.ceil(im.width * scale), math.ceil(im.height * scale)))
+        icc = im.info.get("icc_profile")
+        _load(im)
+        try:
+            image = ImageOps.exif_transpose(im) if orientation != 1 else im
+            image = _working_mode(image)
+            web = _to_srgb(_resized(image, settings.resize_width), icc)
+            if settings.thumb_width <= web.width:
+                thumb = _resized(web, settings.thumb_width)
+            else:
+                thumb = _to_srgb(_resized(image, settings.thumb_width), icc)
+        # Modes Pillow cannot turn into RGB (LAB, HSV, ...) end here.
+        except ValueError as exc:
+            raise _Refused(f"cannot convert the image: {_reason(exc)}", _IMAGE_ERROR) from None
+        return _output(web, settings.quality), _output(thumb, settings.quality)
+
+
+def make_outputs(job: Job, settings: MediaSettings) -> Outcome:
+    """Make one photo's web size and thumbnail, each written atomically.
+
+    Never raises for a bad image or a failed write: the Outcome carries the error.
+    """
+    try:
+        data = job.original.read_bytes()
+    except OSError as exc:
+        message = f"cannot read the original: {exc.strerror}"
+        return Outcome(job, error=OpdcError(message, job.original, code=_MISSING_ERROR))
+    try:
+        web, thumb = render(data, settings)
+    except _Refused as refused:
+        return Outcome(job, error=OpdcError(refused.message, job.original, code=refused.code))
+    entry: dict[str, Any] = {
+        "original": {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()},
+        "settings": settings_record(settings),
+    }
+    for key, path, output in (("web", job.web, web), ("thumb", job.thumb, thumb)):
+        try:
+            atomic_write(path, output.data)
+        except OSError as exc:
+            return Outcome(job, error=OpdcError(f"cannot write: {exc.strerror}", path))
+        entry[key] = {
+            "file": path.name,
+            "bytes": len(output.data),
+            "width": output.width,
+            "height": output.height,
+        }
+    return Outcome(job, entry=entry)
+
+
+# --- running a resize ---------------------------------------------------------------
+
+
+@dataclass
+class ResizeReport:
+    """The result of a run: what was made, skipped and failed, and how long it took."""
+
+    made: int = 0
+    skipped: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+
+@contextlib.contextmanager
+def _resize_lock(site_root: Path) -> Iterator[None]:
+    """One resize at a time per site: temporary files left by a killed run are then
+    safe to delete, and two runs never write the same manifest."""
+    import fcntl
+
+    folder = site_root / ".opdc"
+    folder.mkdir(exist_ok=True)
+    with (folder / LOCK_FILE).open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OpdcError(
+                "another 'opdc media resize' is running on this site (it holds "
+                ".opdc/media.lock): wait for it to finish",
+                folder / LOCK_FILE,
+            ) from None
+        yield
+
+
+def _remove_stale_temps(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        for name in os.listdir(folder):
+            if _TEMP_RE.match(name):
+                with contextlib.suppress(OSError):
+                    os.unlink(folder / name)
+
+
+def _outcomes(jobs: list[Job], settings: MediaSettings, workers: int) -> Iterator[Outcome]:
+    if workers <= 1 or len(jobs) == 1:
+        for job in jobs:
+            yield make_outputs(job, settings)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    # Pillow and this module are loaded already: forked workers start at once.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context)
+    try:
+        futures = [pool.submit(make_outputs, job, settings) for job in jobs]
+        for future in as_completed(futures):
+            yield future.result()
+    except BrokenProcessPool:
+        raise OpdcError(
+            "a worker process died (out of memory?): run again, or with fewer --jobs"
+        ) from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_resize(
+    where: Site | SiteConfig,
+    plan: ResizePlan,
+    *,
+    workers: int | None = None,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> ResizeReport:
+    """Make every job of `plan` over `workers` processes (default: the number of cores).
+
+    Each article's manifest is written as soon as its last photo is done, so an
+    interrupted run keeps what it finished. `on_outcome` is called after each photo.
+    """
+    config = where if isinstance(where, SiteConfig) else where.config
+    started = time.perf_counter()
+    report = ResizeReport(skipped=plan.skipped, failures=list(plan.failures))
+    if not plan.jobs:
+        report.seconds = time.perf_counter() - started
+        return report
+    pending = {article_id: 0 for article_id in plan.articles}
+    for job in plan.jobs:
+        pending[job.article_id] += 1
+    made: dict[int, dict[str, dict[str, Any]]] = {article_id: {} for article_id in plan.articles}
+    with _resize_lock(config.root):
+        for folder, _ in plan.articles.values():
+            _remove_stale_temps(folder)
+        for outcome in _outcomes(plan.jobs, plan.settings, workers or os.cpu_count() or 1):
+            job = outcome.job
+            if outcome.entry is not None:
+                report.made += 1
+                made[job.article_id][job.name] = outcome.entry
+            elif outcome.error is not None:
+                report.failures.append(Failure(job.article_id, job.name, outcome.error))
+            pending[job.article_id] -= 1
+            if pending[job.article_id] == 0:
+                folder, names = plan.articles[job.article_id]
+                entries = {k: v for k, v in read_manifest(folder).items() if k in names}
+                entries.update(made.pop(job.article_id))
+                _write_manifest(folder, entries)
+            if on_outcome is not None:
+                on_outcome(outcome)
+    report.seconds = time.perf_counter() - started
+    return report
