@@ -172,6 +172,13 @@ def new_article(
         Path | None, typer.Option(help="The English body, a text file ('-': stdin).")
     ] = None,
     tag: Annotated[list[str] | None, typer.Option(help="A tag; repeat for more.")] = None,
+    image: Annotated[
+        list[Path] | None,
+        typer.Option(
+            metavar="FILE",
+            help="A photo to add, as with 'opdc media add' (repeatable); all are checked first.",
+        ),
+    ] = None,
     draft: Annotated[bool, typer.Option(help="Create it as a draft (not published).")] = False,
     form: Annotated[
         Form | None,
@@ -208,6 +215,10 @@ def new_article(
         "date": parse_when(date, config.tz, "--date"),
         "credit": credit,
     }
+    # Checked before an id is allocated: a bad photo leaves no trace.
+    from opdc_cli.cli.media import checked_images
+
+    images = checked_images(image or [], config.media)
     interactive = not no_input and sys.stdin.isatty()
     if interactive:
         given = _ask_missing(site, given)
@@ -254,6 +265,10 @@ def new_article(
         )
 
     article, paths = site.create(make, form.value if form else None)
+    if images:
+        from opdc_cli.media import add_photos
+
+        article, _ = add_photos(site, article, images)
     err().print(
         f"[green]created[/] article {article.id} ({len(paths)} file(s)); "
         f"photos go in {display_path(site.media_folder(article.id))}/"
