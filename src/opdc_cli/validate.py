@@ -1,0 +1,974 @@
+"""Every check of `opdc validate`: site.toml, article files, photos, text and dates.
+
+`validate_site(root)` reads every article file itself (through
+`store.check_article`, never through the index), checks it, and returns every
+problem found: a severity, a stable code, the path, line and column, and a
+message that says what to do. Nothing here prints; `report.py` formats problems.
+
+Positions are worked out only for problems: the happy path parses each file once
+and runs a few compiled regular expressions over its text. Big sites are checked
+by a process pool, since TOML parsing is most of the time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import stat
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from opdc_cli import store
+from opdc_cli.errors import OpdcError, UsageError
+from opdc_cli.gallery import check_media_name, media_path, thumb_name, web_name
+from opdc_cli.model import Article, normalize_newlines
+from opdc_cli.site import SITE_FILE, SiteConfig, check_config
+from opdc_cli.store import ArticleFile
+from opdc_cli.tomlpos import KeyPath, key_positions, locate
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+
+# Below this many articles a process pool costs more than it saves.
+POOL_THRESHOLD = 400
+
+# Characters XML 1.0 forbids (C0 controls but tab/LF/CR, U+FFFE/U+FFFF, lone
+# surrogates), plus DEL and the C1 controls, which feed readers silently change.
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+TRAILING_SPACE = re.compile(r"[^\S\n]+$", re.MULTILINE)
+BLANK_RUN = re.compile(r"\n[^\S\n]*\n([^\S\n]*\n)+")
+LINK = re.compile(
+    r"(?<![A-Za-z0-9+.-])(?:[A-Za-z][A-Za-z0-9+.-]*://|(?:javascript|vbscript|data|mailto|file):)"
+    r"[^\s\"'<>]*",
+    re.IGNORECASE,
+)
+WEB_SCHEMES = ("http://", "https://")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong: where (path, 1-based line and column when the file has lines),
+    what (a stable code and a message saying what to do), and how bad."""
+
+    path: Path
+    line: int | None
+    col: int | None
+    code: str
+    severity: Severity
+    message: str
+    article: int | None = None
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (str(self.path), self.line or 0, self.col or 0, self.code, self.message)
+
+    def as_error(self) -> Problem:
+        """The same problem counted as an error (what --strict does to warnings)."""
+        return self if self.severity != "warning" else replace(self, severity="error")
+
+
+@dataclass
+class Result:
+    """What a validate run found: the problems (sorted) and how many articles it checked."""
+
+    problems: list[Problem]
+    articles: int
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for p in self.problems if p.severity == severity)
+
+
+def from_error(error: OpdcError, article: int | None = None) -> Problem:
+    """A reader's OpdcError as an error Problem (its code, or OPDC100 when it has none)."""
+    path = error.path if error.path is not None else Path(".")
+    return Problem(
+        path, error.line, error.col, error.code or "OPDC100", "error", error.message, article
+    )
+
+
+# --- where a value is written --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ByFile:
+    """In a key path: the [[key]] table whose `file` is `name` (text-form files list
+    their items in their own order)."""
+
+    key: str
+    name: str
+
+
+BODY: tuple[str] = ("<body>",)  # the body of a text-form file, after the front matter
+
+PathPart = str | int | ByFile
+
+
+class Source:
+    """One article file, read again only when a problem needs a line and column."""
+
+    def __init__(self, path: Path, text_form: bool) -> None:
+        self.path = path
+        self.text_form = text_form
+
+    @cached_property
+    def text(self) -> str:
+        data = self.path.read_bytes()
+        return normalize_newlines(data.decode("utf-8-sig", errors="replace"))
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.split("\n")
+
+    @cached_property
+    def line_starts(self) -> list[int]:
+        starts = [0]
+        for line in self.lines[:-1]:
+            starts.append(starts[-1] + len(line) + 1)
+        return starts
+
+    @cached_property
+    def fence(self) -> int:
+        """The 0-based index of the line closing the front matter (0 for the TOML form)."""
+        if not self.text_form:
+            return 0
+        for index in range(1, len(self.lines)):
+            if self.lines[index].rstrip() == store.FENCE:
+                return index
+        return len(self.lines)
+
+    @cached_property
+    def front(self) -> str:
+        if not self.text_form:
+            return self.text
+        return "\n".join(self.lines[1 : self.fence]) + "\n"
+
+    @cached_property
+    def positions(self) -> dict[KeyPath, tuple[int, int]]:
+        return key_positions(self.front)
+
+    @cached_property
+    def data(self) -> dict[str, Any]:
+        import tomli
+
+        try:
+            return tomli.loads(self.front)
+        except tomli.TOMLDecodeError:
+            return {}
+
+    def resolve(self, parts: Sequence[PathPart]) -> KeyPath:
+        """`parts` with each ByFile replaced by its index (cut short where it is absent)."""
+        out: list[str | int] = []
+        for part in parts:
+            if isinstance(part, ByFile):
+                items = self.data.get(part.key)
+                index = next(
+                    (
+                        i
+                        for i, item in enumerate(items if isinstance(items, list) else [])
+                        if isinstance(item, dict) and item.get("file") == part.name
+                    ),
+                    None,
+                )
+                if index is None:
+                    break
+                out += [part.key, index]
+            else:
+                out.append(part)
+        return tuple(out)
+
+    def key_place(self, parts: Sequence[PathPart]) -> tuple[int, int]:
+        """(line, col) of the key, else of its nearest written table; (1, 1) if none is."""
+        if tuple(parts) == BODY:
+            return self.body_start, 1
+        place = locate(self.positions, self.resolve(parts))
+        if place is None:
+            return 1, 1
+        return place[0] + (1 if self.text_form else 0), place[1]
+
+    @cached_property
+    def body_start(self) -> int:
+        """The 1-based line of the body's first line (the store drops blank lines before it)."""
+        line = self.fence + 2
+        while line <= len(self.lines) and self.lines[line - 1] == "":
+            line += 1
+        return line
+
+    def place(self, parts: Sequence[PathPart], value: str, index: int) -> tuple[int, int]:
+        """(line, col) in the file of character `index` of the string `value` at `parts`.
+
+        Exact where the value is written verbatim (bodies, captions without escapes),
+        or where the character is written as an escape such as \\u0007; else the key.
+        """
+        line_no = value.count("\n", 0, index)
+        col_no = index - (value.rfind("\n", 0, index) + 1)
+        if tuple(parts) == BODY:
+            return self.body_start + line_no, col_no + 1
+        key_line, key_col = self.key_place(parts)
+        found = self._verbatim(key_line, value, line_no, col_no)
+        if found is None and index < len(value) and FORBIDDEN.match(value, index):
+            found = self._escape(key_line, key_col, value, index)
+        return found or (key_line, key_col)
+
+    def _verbatim(
+        self, key_line: int, value: str, line_no: int, col_no: int
+    ) -> tuple[int, int] | None:
+        vlines = value.split("\n")
+        if key_line > len(self.lines):
+            return None
+        key_text = self.lines[key_line - 1]
+        equals = key_text.find("=")
+        if equals < 0:
+            return None
+        rest = key_text[equals + 1 :]
+        first = vlines[0]
+        if rest.strip() in ('"""', "'''"):
+            # A multi-line string: the value starts on the next line (blank lines
+            # before a body are dropped when it is read).
+            start_line, start_col = key_line + 1, 1
+            while first and start_line <= len(self.lines) and self.lines[start_line - 1] == "":
+                start_line += 1
+        else:
+            offset = rest.find(first) if first else -1
+            if offset < 0:
+                return None
+            start_line, start_col = key_line, equals + 2 + offset
+        for number, expected in enumerate(vlines[: line_no + 1]):
+            row = start_line + number
+            if row > len(self.lines):
+                return None
+            column = start_col if number == 0 else 1
+            if not self.lines[row - 1][column - 1 :].startswith(expected):
+                return None
+        return start_line + line_no, (start_col if line_no == 0 else 1) + col_no
+
+    def _escape(
+        self, key_line: int, key_col: int, value: str, index: int
+    ) -> tuple[int, int] | None:
+        char = value[index]
+        code = ord(char)
+        spellings = [re.escape(char), rf"\\u{code:04x}", rf"\\U{code:08x}"]
+        spellings += {0x08: [r"\\b"], 0x0C: [r"\\f"], 0x1B: [r"\\e"]}.get(code, [])
+        if code < 0x100:
+            spellings.append(rf"\\x{code:02x}")
+        pattern = re.compile("|".join(spellings), re.IGNORECASE)
+        nth = value.count(char, 0, index)
+        start = self.line_starts[key_line - 1] + key_col - 1 if key_line <= len(self.lines) else 0
+        for number, match in enumerate(pattern.finditer(self.text, start)):
+            if number == nth:
+                offset = match.start()
+                row = self.text.count("\n", 0, offset)
+                return row + 1, offset - self.line_starts[row] + 1
+        return None
+
+
+@dataclass(frozen=True)
+class Field:
+    """A string of the article and where it is written."""
+
+    source: Source
+    parts: tuple[PathPart, ...]
+    label: str
+    value: str
+
+
+class Located:
+    """An article with its files, to say where each of its values is written."""
+
+    def __init__(self, article: Article, files: list[ArticleFile], config: SiteConfig) -> None:
+        self.article = article
+        self.config = config
+        self.text_form = files[0].lang is not None
+        self.by_lang = {
+            (f.lang or config.primary_language): Source(f.path, self.text_form) for f in files
+        }
+        self.primary = Source(article.sources[0], self.text_form)
+
+    def source(self, lang: str) -> Source:
+        return self.by_lang.get(lang, self.primary)
+
+    def text_field(self, lang: str, key: str, value: str) -> Field:
+        if self.text_form:
+            parts: tuple[PathPart, ...] = BODY if key == "body" else (key,)
+            return Field(self.source(lang), parts, key, value)
+        return Field(self.primary, (lang, key), f"[{lang}].{key}", value)
+
+    def item_text(self, kind: str, index: int, name: str, lang: str, value: str) -> Field:
+        """The caption (photos) or title (attachments) of item `index` in `lang`."""
+        if self.text_form:
+            key = "caption" if kind == "photos" else "title"
+            return Field(
+                self.source(lang), (ByFile(kind, name), key), f"{kind} {name} {key}", value
+            )
+        return Field(self.primary, (kind, index, lang), f"{kind} {name} {lang}", value)
+
+    def item_file(self, kind: str, index: int) -> tuple[Source, tuple[PathPart, ...]]:
+        return self.primary, (kind, index, "file")
+
+    def event_place(self, lang: str, value: str) -> Field:
+        if self.text_form:
+            return Field(self.source(lang), ("event", "place"), "event place", value)
+        return Field(self.primary, ("event", lang), f"event {lang}", value)
+
+    def items(self) -> list[tuple[str, int, str, Mapping[str, str]]]:
+        """Photos then attachments: (kind, index, file name, text per language)."""
+        article = self.article
+        return [
+            *(("photos", i, photo.file, photo.captions) for i, photo in enumerate(article.photos)),
+            *(
+                ("attachments", i, attachment.file, attachment.titles)
+                for i, attachment in enumerate(article.attachments)
+            ),
+        ]
+
+    def fields(self) -> Iterator[Field]:
+        """Every string of the article with where it is written."""
+        article = self.article
+        for lang, translation in article.translations.items():
+            for key in ("title", "summary", "credit", "body"):
+                value = getattr(translation, key)
+                if value:
+                    yield self.text_field(lang, key, value)
+        for kind, index, name, texts in self.items():
+            for lang, text in texts.items():
+                if text:
+                    yield self.item_text(kind, index, name, lang, text)
+        if article.event is not None:
+            for lang, place in article.event.places.items():
+                if place:
+                    yield self.event_place(lang, place)
+        for tag in article.tags:
+            yield Field(self.primary, ("tags",), "tags", tag)
+
+
+# --- the checks of one article -------------------------------------------------------
+
+
+def _language_name(lang: str) -> str:
+    return {"th": "Thai", "en": "English"}.get(lang, lang)
+
+
+@dataclass
+class ArticleChecker:
+    """Checks one article's files and media; picklable, so a process pool can share it."""
+
+    config: SiteConfig
+    deep: bool = False
+    now: datetime | None = None
+    _problems: list[Problem] = field(default_factory=list, init=False, repr=False)
+
+    def check(self, files: list[ArticleFile]) -> list[Problem]:
+        """Every problem of the article made of `files` (the files of one id)."""
+        article_id = files[0].id
+        article, errors = store.check_article(files, self.config)
+        self._problems = [from_error(error, article_id) for error in errors]
+        if article is not None:
+            located = Located(article, files, self.config)
+            self._languages(located)
+            self._dates(located)
+            self._text(located)
+            self._media(located)
+        return self._problems
+
+    def _add(
+        self,
+        source: Source,
+        place: tuple[int, int],
+        code: str,
+        severity: Severity,
+        message: str,
+        article: int,
+    ) -> None:
+        self._problems.append(
+            Problem(source.path, place[0], place[1], code, severity, message, article)
+        )
+
+    def _at(
+        self,
+        source: Source,
+        parts: Sequence[PathPart],
+        code: str,
+        severity: Severity,
+        message: str,
+        article: int,
+    ) -> None:
+        self._add(source, source.key_place(parts), code, severity, message, article)
+
+    # Languages: the primary one is required, with a body; the others are expected.
+    def _languages(self, located: Located) -> None:
+        article = located.article
+        primary = self.config.primary_language
+        name = _language_name(primary)
+        translation = article.translations.get(primary)
+        if translation is None:
+            fix = (
+                f"add {article.id}.{primary}.txt"
+                if located.text_form
+                else f"add [{primary}] with a title and body"
+            )
+            self._add(
+                located.primary,
+                (1, 1),
+                "OPDC118",
+                "error",
+                f"no {name} ({primary}) translation, the site's primary language: {fix}",
+                article.id,
+            )
+        elif not translation.body.strip():
+            source = located.source(primary)
+            parts: tuple[PathPart, ...] = BODY if located.text_form else (primary, "body")
+            place = (max(source.fence + 1, 1), 1) if located.text_form else source.key_place(parts)
+            where = (
+                "after the closing +++ line"
+                if located.text_form
+                else f'body = """…""" in [{primary}]'
+            )
+            self._add(
+                source,
+                place,
+                "OPDC119",
+                "error",
+                f"the {name} ({primary}) body is empty: write the article's text {where}",
+                article.id,
+            )
+        for lang in self.config.languages[1:]:
+            if lang not in article.translations:
+                fix = (
+                    f"add {article.id}.{lang}.txt"
+                    if located.text_form
+                    else f"add [{lang}] with a title and body"
+                )
+                self._add(
+                    located.primary,
+                    (1, 1),
+                    "OPDC121",
+                    "warning",
+                    f"no {_language_name(lang)} ({lang}) translation: {fix}",
+                    article.id,
+                )
+
+    def _dates(self, located: Located) -> None:
+        article = located.article
+        source = located.primary
+        if self.now is not None and article.status == "published" and article.date > self.now:
+            self._at(
+                source,
+                ("date",),
+                "OPDC501",
+                "info",
+                f"scheduled: published on {article.date.isoformat()}, after now",
+                article.id,
+            )
+        event = article.event
+        if event is None:
+            return
+        for key, value in (("start", event.start), ("end", event.end)):
+            if value is not None and value.year > 2400:
+                self._at(
+                    source,
+                    ("event", key),
+                    "OPDC115",
+                    "error",
+                    f"event {key} year {value.year} looks like a Buddhist-era year: "
+                    f"write {value.year - 543}",
+                    article.id,
+                )
+        if event.end is not None and _ends_before(event.start, event.end, self.config):
+            self._at(
+                source,
+                ("event", "end"),
+                "OPDC502",
+                "error",
+                f"the event ends ({event.end.isoformat()}) before it starts "
+                f"({event.start.isoformat()}): fix start or end",
+                article.id,
+            )
+
+    def _text(self, located: Located) -> None:
+        article_id = located.article.id
+        for item in located.fields():
+            for match in FORBIDDEN.finditer(item.value):
+                char = match.group()
+                kind = (
+                    "a C1 control character (often a Windows quote read as TIS-620)"
+                    if "\x80" <= char <= "\x9f"
+                    else "a control character XML forbids"
+                )
+                self._add(
+                    item.source,
+                    item.source.place(item.parts, item.value, match.start()),
+                    "OPDC401",
+                    "error",
+                    f"{item.label} contains U+{ord(char):04X}, {kind}: delete it or type "
+                    "the intended character",
+                    article_id,
+                )
+            if item.parts == BODY or item.label.endswith("body"):
+                self._body(item, article_id)
+
+    def _body(self, item: Field, article_id: int) -> None:
+        body = item.value
+        for match in BLANK_RUN.finditer(body):
+            # Point at the first blank line too many: the one after the separator.
+            second = body.index("\n", match.start() + 1) + 1
+            self._add(
+                item.source,
+                item.source.place(item.parts, body, second),
+                "OPDC402",
+                "warning",
+                "more than one blank line between paragraphs makes empty paragraphs: "
+                "keep one blank line",
+                article_id,
+            )
+        for match in TRAILING_SPACE.finditer(body):
+            self._add(
+                item.source,
+                item.source.place(item.parts, body, match.start()),
+                "OPDC403",
+                "warning",
+                "whitespace at the end of the line: delete it",
+                article_id,
+            )
+        for match in LINK.finditer(body):
+            link = match.group()
+            if not link.lower().startswith(WEB_SCHEMES):
+                self._add(
+                    item.source,
+                    item.source.place(item.parts, body, match.start()),
+                    "OPDC404",
+                    "warning",
+                    f"link {link[:60]!r} is not http(s): readers' browsers may block it; "
+                    "use an https:// address",
+                    article_id,
+                )
+
+    # Photos and attachments: inside media/<id>/, present, real images, described.
+    def _media(self, located: Located) -> None:
+        article = located.article
+        folder = self.config.root / "media" / str(article.id)
+        listing = media_listing(folder)
+        referenced: set[str] = set()
+        primary = self.config.primary_language
+        languages = [primary, *(lang for lang in article.translations if lang != primary)]
+        # Photos whose web sizes the quick mtime test could not clear.
+        unsure: dict[str, tuple[Source, tuple[PathPart, ...]]] = {}
+        for kind, index, name, texts in located.items():
+            referenced.add(name)
+            source, parts = located.item_file(kind, index)
+            ok = self._media_file(source, parts, article.id, name, listing)
+            if kind != "photos":
+                continue
+            referenced.update((web_name(name), thumb_name(name)))
+            usable = ok and self._image(source, parts, article.id, folder / name, name)
+            if usable and not _fresh(name, listing):
+                unsure[name] = (source, parts)
+            for lang in languages:
+                if texts.get(lang, "").strip():
+                    continue
+                where = located.item_text(kind, index, name, lang, "")
+                key = "caption" if located.text_form else lang
+                self._at(
+                    where.source,
+                    where.parts[:-1],
+                    "OPDC306" if lang == primary else "OPDC307",
+                    "error" if lang == primary else "warning",
+                    f"photo {name} has no {_language_name(lang)} ({lang}) alt text: "
+                    f'add {key} = "…" describing it (screen readers read it aloud)',
+                    article.id,
+                )
+        if unsure:
+            self._web_sizes(article, unsure)
+        for name in sorted(set(listing.files) - referenced):
+            self._problems.append(
+                Problem(
+                    folder / name,
+                    None,
+                    None,
+                    "OPDC309",
+                    "warning",
+                    f"article {article.id} does not use this file: delete it, "
+                    "or add it to the article's [[photos]] or [[attachments]]",
+                    article.id,
+                )
+            )
+
+    def _media_file(
+        self,
+        source: Source,
+        parts: Sequence[PathPart],
+        article_id: int,
+        name: str,
+        listing: Listing,
+    ) -> bool:
+        """Is `name` a regular file inside media/<id>/, of an acceptable size?"""
+        # Resolving every path is slow on big sites: only names with folders or links can
+        # leave media/<id>/ once check_media_name has passed them.
+        if "/" in name or name in listing.links or check_media_name(name) is not None:
+            try:
+                media_path(self.config.root / "media", article_id, name)
+            except OpdcError as exc:
+                self._at(source, parts, "OPDC301", "error", exc.message, article_id)
+                return False
+        found = listing.files.get(name)
+        if found is None:
+            what = "is not a regular file" if name in listing.files else "does not exist"
+            self._at(
+                source,
+                parts,
+                "OPDC305",
+                "error",
+                f"media/{article_id}/{name} {what}: copy it in with "
+                f"'opdc media add {article_id} FILE', or fix the name",
+                article_id,
+            )
+            return False
+        limit = self.config.media.max_file_mb
+        if found.st_size > limit * 1024 * 1024:
+            self._at(
+                source,
+                parts,
+                "OPDC304",
+                "error",
+                f"media/{article_id}/{name} is {found.st_size / 1024 / 1024:.1f} MB, more than "
+                f"site.toml's media.max_file_mb ({limit} MB): replace it with a smaller file",
+                article_id,
+            )
+        return True
+
+    def _image(
+        self, source: Source, parts: Sequence[PathPart], article_id: int, path: Path, name: str
+    ) -> bool:
+        found = check_image(path, self.config.media.max_pixels, deep=self.deep)
+        if found is None:
+            return True
+        code, message = found
+        self._at(source, parts, code, "error", f"media/{article_id}/{name}: {message}", article_id)
+        return False
+
+    def _web_sizes(
+        self, article: Article, unsure: Mapping[str, tuple[Source, tuple[PathPart, ...]]]
+    ) -> None:
+        from opdc_cli.media import stale_outputs
+
+        for stale in stale_outputs(self.config, article):
+            if stale.photo.file in unsure:
+                source, parts = unsure[stale.photo.file]
+                self._at(
+                    source,
+                    parts,
+                    "OPDC308",
+                    "warning",
+                    f"the web size and thumbnail of {stale.photo.file} are out of date "
+                    f"({stale.reason}): run opdc media resize {article.id}",
+                    article.id,
+                )
+
+
+def _fresh(name: str, listing: Listing) -> bool:
+    """Web size and thumbnail exist and are newer than the original, and no manifest
+    says otherwise: what media.stale_outputs would conclude, without its work."""
+    if listing.manifest:
+        return False
+    original = listing.files.get(name)
+    made = [listing.files.get(web_name(name)), listing.files.get(thumb_name(name))]
+    return original is not None and all(
+        out is not None and out.st_mtime_ns >= original.st_mtime_ns for out in made
+    )
+
+
+def _ends_before(start: date | datetime, end: date | datetime, config: SiteConfig) -> bool:
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        return end < start
+    # A whole day against a time: compare calendar days in the site's zone.
+    return _as_day(end, config) < _as_day(start, config)
+
+
+def _as_day(value: date | datetime, config: SiteConfig) -> date:
+    return value.astimezone(config.tz).date() if isinstance(value, datetime) else value
+
+
+@dataclass
+class Listing:
+    """What media/<id>/ holds, hidden names aside."""
+
+    # Each file by its name relative to the folder: its stat, or None when it is not a
+    # regular file (a folder's link, a broken link).
+    files: dict[str, os.stat_result | None] = field(default_factory=dict)
+    # Names that are symbolic links: they may point out of media/<id>/.
+    links: set[str] = field(default_factory=set)
+    # media/<id>/.resize.json is there (opdc media resize's record of its outputs).
+    manifest: bool = False
+
+
+def media_listing(folder: Path) -> Listing:
+    """The files under media/<id>/ (sub-folders included), with their stats."""
+    from opdc_cli.media import MANIFEST
+
+    listing = Listing()
+    pending = [(folder, "")]
+    while pending:
+        directory, prefix = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                listing.manifest |= not prefix and entry.name == MANIFEST
+                continue
+            name = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                pending.append((Path(entry.path), name + "/"))
+                continue
+            if entry.is_symlink():
+                listing.links.add(name)
+            try:
+                found: os.stat_result | None = entry.stat()
+            except OSError:
+                found = None
+            listing.files[name] = found if found and stat.S_ISREG(found.st_mode) else None
+    return listing
+
+
+def check_image(path: Path, max_pixels: int, *, deep: bool = False) -> tuple[str, str] | None:
+    """Why the file at `path` is not a usable photo, as (code, message), or None.
+
+    Opens it with Pillow by content, with the formats `opdc media add` accepts, and
+    reads its size; with `deep`, decodes every pixel too (truncated files often fail
+    only then). More pixels than `max_pixels` is refused as a possible
+    decompression bomb (OPDC303); anything else wrong is OPDC302.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    from opdc_cli.media import FORMAT_NAMES, FORMATS, PLUGINS
+
+    # Registering the allowed plugins spares Image.open loading all of Pillow's.
+    for plugin in PLUGINS:
+        importlib.import_module(f"PIL.{plugin}")
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path, formats=FORMATS) as image:
+                width, height = image.size
+                if width * height > max_pixels:
+                    return "OPDC303", _too_many(f"{width * height:,}", max_pixels)
+                if deep:
+                    image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        return "OPDC303", _too_many(f"{int(found.group(1)):,}" if found else "too many", max_pixels)
+    except UnidentifiedImageError:
+        return "OPDC302", f"not an image opdc accepts ({FORMAT_NAMES}): replace it"
+    # Pillow's decoders raise many kinds of errors on damaged files (struct.error,
+    # IndexError, ...): every one means this photo is broken, not that validate is.
+    except Exception as exc:
+        reason = str(exc).strip() or type(exc).__name__
+        return "OPDC302", f"the image is damaged or truncated ({reason[:200]}): replace it"
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+    return None
+
+
+def _too_many(pixels: str, max_pixels: int) -> str:
+    return (
+        f"{pixels} pixels, more than site.toml's media.max_pixels ({max_pixels:,}): "
+        "a decompression bomb, or a photo to scale down before adding it"
+    )
+
+
+# --- a whole run ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a run covers: everything, or site.toml and some articles and media folders."""
+
+    everything: bool = True
+    site_file: bool = False
+    ids: frozenset[int] = frozenset()
+
+    def covers(self, article_id: int) -> bool:
+        return self.everything or article_id in self.ids
+
+
+ID_NAME = re.compile(r"[0-9]+")
+
+
+def select(root: Path, paths: Iterable[Path]) -> Scope:
+    """The scope of `paths`, files or folders of the site at `root` (relative ones are
+    taken from the working folder): an article file selects its article, a file or
+    folder of media/<id>/ that article, site.toml the settings. Other files of the
+    site are not checked. UsageError for a path that is missing or outside the site.
+    """
+    given = list(paths)
+    if not given:
+        return Scope()
+    root = root.resolve()
+    articles_dir = root / "articles"
+    media_dir = root / "media"
+    site_file = False
+    ids: set[int] = set()
+    for raw in given:
+        # abspath, not resolve: a symbolic link under media/ is judged where it is.
+        path = Path(os.path.abspath(raw))
+        if not os.path.lexists(path):
+            raise UsageError(f"{raw}: no such file or folder")
+        if path == root:
+            return Scope()
+        if not path.is_relative_to(root):
+            raise UsageError(f"{raw} is not inside the site {root}: name files of that site")
+        if path == root / SITE_FILE:
+            site_file = True
+        elif path.is_relative_to(articles_dir):
+            if path.is_dir():
+                ids.update(found.id for found in store.scan(path))
+            else:
+                found = store.classify(path)
+                if found is not None:
+                    ids.add(found.id)
+        elif path == media_dir:
+            ids.update(_media_ids(media_dir))
+        elif path.is_relative_to(media_dir):
+            first = path.relative_to(media_dir).parts[0]
+            if ID_NAME.fullmatch(first):
+                ids.add(int(first))
+    return Scope(everything=False, site_file=site_file, ids=frozenset(ids))
+
+
+def _media_ids(media_dir: Path) -> list[int]:
+    """The ids that have a folder under media/."""
+    try:
+        entries = list(os.scandir(media_dir))
+    except OSError:
+        return []
+    return [
+        int(entry.name)
+        for entry in entries
+        if ID_NAME.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False)
+    ]
+
+
+def validate_site(
+    root: Path,
+    paths: Iterable[Path] = (),
+    *,
+    deep: bool = False,
+    jobs: int | None = None,
+    now: datetime | None = None,
+) -> Result:
+    """Check the site at `root`, or only `paths` in it plus the site-wide checks that
+    concern them: every problem found, sorted by path and place.
+
+    `deep` decodes every photo fully; `jobs` caps the worker processes (default: one
+    per CPU, used only for big sites); with `now`, published articles dated after it
+    are reported as scheduled (severity info).
+    """
+    root = root.resolve()
+    scope = select(root, paths)
+    config, config_errors = check_config(root / SITE_FILE)
+    problems: list[Problem] = []
+    # A broken site.toml concerns every article, so it is reported whatever was named.
+    if scope.everything or scope.site_file or config is None:
+        problems += [from_error(error) for error in config_errors]
+    checker = ArticleChecker(
+        config or SiteConfig(root / SITE_FILE, ("th", "en"), {}, {}), deep, now
+    )
+    files = store.scan(root / "articles")
+    groups, clashes = store.group(files)
+    for clash in clashes:
+        extra = store.classify(clash.path) if clash.path is not None else None
+        if extra is not None and scope.covers(extra.id):
+            problems += _duplicate(root, extra, groups[extra.id])
+    selected = [group for article_id, group in sorted(groups.items()) if scope.covers(article_id)]
+    problems += _check_all(checker, selected, jobs)
+    problems += _orphans(root / "media", set(groups), scope)
+    if config is None:
+        # Without categories every article's would be "unknown": say it once, above.
+        problems = [p for p in problems if p.code != "OPDC114"]
+    problems.sort(key=lambda p: p.sort_key)
+    return Result(problems, len(selected))
+
+
+def _duplicate(root: Path, extra: ArticleFile, kept: list[ArticleFile]) -> list[Problem]:
+    """The second claim to an id, naming the file that has it; the file is still read."""
+    other = next(
+        (f for f in kept if f.lang is None or extra.lang is None or f.lang == extra.lang), kept[0]
+    )
+    same = f" in {extra.lang}" if extra.lang is not None and extra.lang == other.lang else ""
+    problems = [
+        Problem(
+            extra.path,
+            1,
+            1,
+            "OPDC120",
+            "error",
+            f"duplicate id {extra.id}{same}: {other.path.relative_to(root).as_posix()} has it "
+            "already; give one of them a new id (opdc new-article allocates free ones)",
+            extra.id,
+        )
+    ]
+    _, errors = store.check_article([extra], SiteConfig(root / SITE_FILE, ("th", "en"), {}, {}))
+    return problems + [from_error(e, extra.id) for e in errors if e.code != "OPDC114"]
+
+
+def _orphans(media_dir: Path, article_ids: set[int], scope: Scope) -> list[Problem]:
+    """Files of media/<id>/ folders whose id no article has."""
+    problems = []
+    for article_id in sorted(_media_ids(media_dir)):
+        if article_id in article_ids or not scope.covers(article_id):
+            continue
+        folder = media_dir / str(article_id)
+        for name in sorted(media_listing(folder).files):
+            problems.append(
+                Problem(
+                    folder / name,
+                    None,
+                    None,
+                    "OPDC309",
+                    "warning",
+                    f"no article has id {article_id}: delete media/{article_id}/, "
+                    "or restore the article it belongs to",
+                    None,
+                )
+            )
+    return problems
+
+
+_WORKER: ArticleChecker | None = None
+
+
+def _start_worker(checker: ArticleChecker) -> None:
+    global _WORKER
+    _WORKER = checker
+
+
+def _check_chunk(chunk: list[list[ArticleFile]]) -> list[Problem]:
+    assert _WORKER is not None, "the worker was started without its checker"
+    return [problem for files in chunk for problem in _WORKER.check(files)]
+
+
+def _check_all(
+    checker: ArticleChecker, groups: list[list[ArticleFile]], jobs: int | None
+) -> list[Problem]:
+    jobs = jobs or os.cpu_count() or 1
+    if jobs <= 1 or len(groups) < POOL_THRESHOLD:
+        return [problem for files in groups for problem in checker.check(files)]
+    # Imported once here, so that forked workers start with them loaded.
+    import tomli  # noqa: F401
+    from PIL import Image
+
+    Image.init()
+    size = max(25, len(groups) // (jobs * 8))
+    chunks = [groups[start : start + size] for start in range(0, len(groups), size)]
+    with ProcessPoolExecutor(
+        max_workers=jobs, initializer=_start_worker, initargs=(checker,)
+    ) as pool:
+        return [problem for found in pool.map(_check_chunk, chunks) for problem in found]
