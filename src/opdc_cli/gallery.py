@@ -2,22 +2,27 @@
 
 Originals are `media/<id>/img<id>_<n>.<ext>`; the web size is
 `img<id>_<n>_resize.jpg` and the thumbnail `img<id>_<n>_thumb.jpg` beside it.
+`media/<id>/.resize.json`, written by `opdc media resize`, records what each
+output was made from and its pixel size.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from opdc_cli.errors import OpdcError
 from opdc_cli.model import Article, Photo
 
 ORIGINAL_RE = re.compile(r"^img(\d+)_(\d+)\.([A-Za-z0-9]+)$")
 WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
+MANIFEST = ".resize.json"
 
 
 def original_name(article_id: int, number: int, ext: str) -> str:
@@ -122,6 +127,8 @@ class GalleryItem:
     width: int | None
     height: int | None
     thumb_bytes: int | None = None
+    thumb_width: int | None = None
+    thumb_height: int | None = None
 
     @property
     def ready(self) -> bool:
@@ -166,19 +173,52 @@ def _size_in(folder: Path, real_folder: Path, article_id: int, name: str) -> int
     return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
+def read_manifest(folder: Path) -> dict[str, dict[str, Any]]:
+    """The entries of media/<id>/.resize.json by original file name; empty when missing
+    or unreadable (the outputs are then simply remade)."""
+    try:
+        data = json.loads((folder / MANIFEST).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    photos = data.get("photos") if isinstance(data, dict) else None
+    if not isinstance(photos, dict):
+        return {}
+    return {k: v for k, v in photos.items() if isinstance(v, dict)}
+
+
+def _dimensions(
+    path: Path, size: int | None, recorded: dict[str, Any] | None, key: str
+) -> tuple[int, int] | None:
+    """An output's pixel size: from the manifest while the file is the one it recorded
+    (same byte size), else from the JPEG header."""
+    if size is None:
+        return None
+    output = recorded.get(key) if recorded else None
+    if isinstance(output, dict) and output.get("bytes") == size:
+        width, height = output.get("width"), output.get("height")
+        if isinstance(width, int) and isinstance(height, int):
+            return width, height
+    return jpeg_size(path)
+
+
 def gallery(media_dir: Path, article: Article) -> list[GalleryItem]:
-    """The article's photos in order, with their web files' sizes and dimensions."""
+    """The article's photos in order, with their web files' and thumbnails' byte sizes
+    and pixel dimensions (None for a file not made yet)."""
     folder = media_dir / str(article.id)
     try:
         real_folder = folder.resolve()
     except (OSError, RuntimeError):
         real_folder = folder
+    manifest = read_manifest(folder) if article.photos else {}
     items = []
     for photo in article.photos:
         web = web_name(photo.file)
         thumb = thumb_name(photo.file)
         size = _size_in(folder, real_folder, article.id, web)
-        dims = jpeg_size(folder / web) if size is not None else None
+        thumb_size = _size_in(folder, real_folder, article.id, thumb)
+        recorded = manifest.get(photo.file)
+        dims = _dimensions(folder / web, size, recorded, "web")
+        thumb_dims = _dimensions(folder / thumb, thumb_size, recorded, "thumb")
         items.append(
             GalleryItem(
                 photo=photo,
@@ -188,7 +228,9 @@ def gallery(media_dir: Path, article: Article) -> list[GalleryItem]:
                 web_bytes=size,
                 width=dims[0] if dims else None,
                 height=dims[1] if dims else None,
-                thumb_bytes=_size_in(folder, real_folder, article.id, thumb),
+                thumb_bytes=thumb_size,
+                thumb_width=thumb_dims[0] if thumb_dims else None,
+                thumb_height=thumb_dims[1] if thumb_dims else None,
             )
         )
     return items

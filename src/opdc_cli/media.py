@@ -36,7 +36,15 @@ from typing import IO, TYPE_CHECKING, Any
 
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.fsutil import atomic_write, create_exclusive, write_if_changed
-from opdc_cli.gallery import ORIGINAL_RE, media_path, original_name, thumb_name, web_name
+from opdc_cli.gallery import (
+    MANIFEST,
+    ORIGINAL_RE,
+    media_path,
+    original_name,
+    read_manifest,
+    thumb_name,
+    web_name,
+)
 from opdc_cli.model import Article, Photo
 from opdc_cli.site import MediaSettings, SiteConfig
 
@@ -64,7 +72,6 @@ EXTENSIONS = {
     "GIF": "gif",
 }
 FORMAT_NAMES = "JPEG, PNG, WebP, TIFF or GIF"
-MANIFEST = ".resize.json"
 MANIFEST_VERSION = 1
 # Part of the recorded settings: raise it when the way outputs are made changes, so
 # that every output is remade once.
@@ -315,18 +322,6 @@ def settings_record(settings: MediaSettings) -> dict[str, int]:
         "resize_width": settings.resize_width,
         "thumb_width": settings.thumb_width,
     }
-
-
-def read_manifest(folder: Path) -> dict[str, dict[str, Any]]:
-    """The manifest's entries by original file name; empty when missing or unreadable."""
-    try:
-        data = json.loads((folder / MANIFEST).read_bytes())
-    except (OSError, ValueError):
-        return {}
-    photos = data.get("photos") if isinstance(data, dict) else None
-    if not isinstance(photos, dict):
-        return {}
-    return {k: v for k, v in photos.items() if isinstance(v, dict)}
 
 
 def _write_manifest(folder: Path, entries: Mapping[str, Mapping[str, Any]]) -> None:
