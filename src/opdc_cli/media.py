@@ -36,8 +36,10 @@ from typing import IO, TYPE_CHECKING, Any
 
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.fsutil import atomic_write, create_exclusive, write_if_changed
+
+# MANIFEST is re-exported: validate imports it from here.
+from opdc_cli.gallery import MANIFEST as MANIFEST
 from opdc_cli.gallery import (
-    MANIFEST,
     ORIGINAL_RE,
     media_path,
     original_name,
