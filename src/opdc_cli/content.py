@@ -8,18 +8,110 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable
+import warnings
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
 from opdc_cli import store
 from opdc_cli.errors import ArticleNotFound, OpdcError
-from opdc_cli.model import Article
+from opdc_cli.model import Article, State, Status
 from opdc_cli.site import SITE_FILE, SiteConfig, find_site_root, load_config
+
+if TYPE_CHECKING:
+    from opdc_cli.index import Pushdown, Session
 
 SORTS = ("date", "id", "title")
 STATES = ("draft", "scheduled", "published")
+
+
+class Listed(Protocol):
+    """What a query looks at: an Article, or the ArticleSummary the index keeps of it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def date(self) -> datetime: ...
+    @property
+    def tags(self) -> tuple[str, ...]: ...
+    @property
+    def languages(self) -> tuple[str, ...]: ...
+    def state(self, now: datetime) -> State: ...
+    def title(self, lang: str) -> str: ...
+
+
+L = TypeVar("L", bound=Listed)
+R = TypeVar("R")
+
+
+class ArticleSummary(NamedTuple):
+    """What `opdc list` shows of an article: answered by the index without its text.
+
+    The same names and meanings as Article's attributes, so list, json and csv
+    output is the same from either.
+    """
+
+    id: int
+    category: str
+    date: datetime
+    status: Status
+    tags: tuple[str, ...]
+    languages: tuple[str, ...]
+    titles: Mapping[str, str]
+    photo_count: int
+    form: str
+    root: Path
+    # The files, relative to `root` ("articles/2018/26461.toml"): Paths are made
+    # only when asked for, since `list --format ids` never needs them.
+    paths: tuple[str, ...]
+
+    @classmethod
+    def of(cls, article: Article, root: Path) -> ArticleSummary:
+        """The summary of a full article of the site at `root`."""
+        return cls(
+            article.id,
+            article.category,
+            article.date,
+            article.status,
+            article.tags,
+            article.languages,
+            article.titles,
+            article.photo_count,
+            article.form,
+            root,
+            tuple(_below(path, root) for path in article.sources),
+        )
+
+    @property
+    def sources(self) -> tuple[Path, ...]:
+        """The files the article was read from, as Article.sources gives them."""
+        return tuple(self.root / path for path in self.paths)
+
+    def title(self, lang: str) -> str:
+        """The title in `lang`, else in the first language the article has."""
+        if lang in self.titles:
+            return self.titles[lang]
+        return next(iter(self.titles.values()), "")
+
+    def state(self, now: datetime) -> State:
+        if self.status == "draft":
+            return "draft"
+        return "scheduled" if self.date > now else "published"
+
+    def is_live(self, now: datetime) -> bool:
+        """Published and its time has come: what feeds and the site show."""
+        return self.state(now) == "published"
+
+
+def _below(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)  # absolute: `root / path` gives it back unchanged
 
 
 @dataclass(frozen=True)
@@ -28,7 +120,8 @@ class Query:
 
     `sort="date"` and `sort="id"` put the newest first, `sort="title"` is A to Z;
     `reverse` turns any of them around. Dates compare as calendar days in the
-    site's time zone, both ends included.
+    site's time zone, both ends included. `now` (default: the clock, in the
+    site's time zone) decides which published articles are still scheduled.
     """
 
     ids: tuple[int, ...] = ()
@@ -47,33 +140,42 @@ class Query:
     now: datetime | None = None
 
     def matches(self, article: Article, config: SiteConfig, now: datetime) -> bool:
-        if self.ids and article.id not in self.ids:
-            return False
-        if self.categories and article.category not in self.categories:
-            return False
-        if self.states and article.state(now) not in self.states:
-            return False
-        if self.tags and not set(self.tags) & set(article.tags):
-            return False
-        if self.lang and self.lang not in article.translations:
-            return False
-        if self.missing_lang and self.missing_lang in article.translations:
-            return False
-        day = article.date.astimezone(config.tz).date()
-        if self.since and day < self.since:
-            return False
-        if self.until and day > self.until:
-            return False
-        return not self.search or _contains(article, self.search)
+        """True when `article` passes every filter, the text search included."""
+        return self.matches_fields(article, config, now) and (
+            not self.search or _contains(article, self.search)
+        )
 
-    def order(self, articles: Iterable[Article], config: SiteConfig) -> list[Article]:
+    def matches_fields(self, item: Listed, config: SiteConfig, now: datetime) -> bool:
+        """True when `item` passes every filter but the text search (which needs bodies)."""
+        if self.ids and item.id not in self.ids:
+            return False
+        if self.categories and item.category not in self.categories:
+            return False
+        if self.states and item.state(now) not in self.states:
+            return False
+        if self.tags and not set(self.tags) & set(item.tags):
+            return False
+        if self.lang and self.lang not in item.languages:
+            return False
+        if self.missing_lang and self.missing_lang in item.languages:
+            return False
+        if self.since or self.until:
+            day = item.date.astimezone(config.tz).date()
+            if self.since and day < self.since:
+                return False
+            if self.until and day > self.until:
+                return False
+        return True
+
+    def order(self, items: Iterable[L], config: SiteConfig) -> list[L]:
+        """`items` in the query's order, cut to its limit."""
         lang = self.title_lang or config.primary_language
         if self.sort == "title":
-            ordered = sorted(articles, key=lambda a: (a.title(lang).casefold(), a.id))
+            ordered = sorted(items, key=lambda a: (a.title(lang).casefold(), a.id))
         elif self.sort == "id":
-            ordered = sorted(articles, key=lambda a: a.id, reverse=True)
+            ordered = sorted(items, key=lambda a: a.id, reverse=True)
         else:
-            ordered = sorted(articles, key=lambda a: (a.date, a.id), reverse=True)
+            ordered = sorted(items, key=lambda a: (a.date, a.id), reverse=True)
         if self.reverse:
             ordered.reverse()
         return ordered if self.limit is None else ordered[: self.limit]
@@ -94,19 +196,67 @@ def _contains(article: Article, needle: str) -> bool:
     )
 
 
+def _pushdown(query: Query, config: SiteConfig) -> Pushdown:
+    """What of `query` the index's SQL answers exactly: the filters on its columns,
+    and the order and limit when no filter is left for Python to apply."""
+    from opdc_cli.index import Pushdown, epoch_us
+
+    now = query.now
+    ids = query.ids if query.ids and len(query.ids) <= 500 else None
+    aware = now is not None and now.utcoffset() is not None
+    states = query.states if query.states and aware else None
+    left_to_python = bool(
+        (query.ids and ids is None)
+        or (query.states and states is None)
+        or query.tags
+        or query.lang
+        or query.missing_lang
+        or query.search
+    )
+    sort = query.sort if query.sort in ("date", "id") and not left_to_python else None
+    return Pushdown(
+        ids=ids,
+        categories=query.categories or None,
+        since_day=query.since.toordinal() if query.since else None,
+        until_day=query.until.toordinal() if query.until else None,
+        states=states,
+        now_us=epoch_us(now) if states and now is not None else 0,
+        order=sort,
+        ascending=query.reverse,
+        limit=query.limit if sort else None,
+    )
+
+
+class CacheWarning(UserWarning):
+    """The index in .opdc/ was damaged (and rebuilt) or could not be used (and was bypassed)."""
+
+
 @dataclass
 class Site:
-    """A site on disk: its settings, its articles and its media."""
+    """A site on disk: its settings, its articles and its media.
+
+    With `cache` (the default) articles are answered from the index in `.opdc/`,
+    brought up to date with the files first; without it every file is read. The
+    answers are the same. `warn` receives the index's one-line warnings (damaged
+    and rebuilt, or unusable and bypassed); by default they go to `warnings`.
+    """
 
     config: SiteConfig
     cache: bool = True
     problems: list[OpdcError] = field(default_factory=list)
+    warn: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def open(cls, path: Path | str | None = None, *, cache: bool = True) -> Site:
+    def open(
+        cls,
+        path: Path | str | None = None,
+        *,
+        cache: bool = True,
+        warn: Callable[[str], None] | None = None,
+    ) -> Site:
         """The site at `path` (or found as `opdc` finds it); site.toml is checked now."""
         root = find_site_root(Path(path) if path is not None else None)
-        return cls(load_config(root / SITE_FILE), cache=cache)
+        return cls(load_config(root / SITE_FILE), cache=cache, warn=warn)
 
     @property
     def root(self) -> Path:
@@ -140,8 +290,86 @@ class Site:
         return articles
 
     def articles(self, query: Query | None = None) -> list[Article]:
-        """The articles `query` selects (all, newest first, by default)."""
-        return (query or Query()).select(self.read_all(), self.config)
+        """The articles `query` selects (all, newest first, by default).
+
+        `problems` then lists every article file that could not be read.
+        """
+        query = self._resolved(query)
+        if self.cache:
+            found = self._indexed(lambda session: self._articles_from(session, query))
+            if found is not None:
+                return found
+        return query.select(self.read_all(), self.config)
+
+    def summaries(self, query: Query | None = None) -> list[ArticleSummary]:
+        """What `articles(query)` gives, as summaries: no text, but from the index
+        they cost a fraction of full articles (what `opdc list` shows)."""
+        query = self._resolved(query)
+        if self.cache and not query.search:
+            found = self._indexed(lambda session: self._summaries_from(session, query))
+            if found is not None:
+                return found
+        return [ArticleSummary.of(a, self.root) for a in self.articles(query)]
+
+    def _resolved(self, query: Query | None) -> Query:
+        # One clock reading for the whole answer, whichever path gives it.
+        query = query or Query()
+        return query if query.now is not None else replace(query, now=datetime.now(self.config.tz))
+
+    def _warn(self, message: str) -> None:
+        if self.warn is not None:
+            self.warn(message)
+        else:
+            warnings.warn(message, CacheWarning, stacklevel=4)
+
+    def _indexed(self, work: Callable[[Session], R]) -> R | None:
+        from opdc_cli import index
+
+        def both(session: Session) -> tuple[R, list[OpdcError]]:
+            return work(session), session.problems()
+
+        found = index.run(self.config, self._warn, both)
+        if found is None:
+            return None
+        result, self.problems = found
+        return result
+
+    def _candidates(self, session: Session, query: Query) -> list[ArticleSummary]:
+        """The summaries passing every filter but the text search; ordered and cut
+        to the limit unless a search is still to come."""
+        assert query.now is not None
+        root, config, now, fromiso = self.root, self.config, query.now, datetime.fromisoformat
+        picked = [
+            summary
+            for summary in (
+                ArticleSummary(
+                    i,
+                    category,
+                    fromiso(when),
+                    status,  # type: ignore[arg-type]  # stored from a checked Article
+                    tags,
+                    langs,
+                    dict(zip(langs, titles, strict=True)),
+                    count,
+                    form,
+                    root,
+                    paths,
+                )
+                for i, category, status, when, tags, langs, titles, count, form, paths in (
+                    session.rows(_pushdown(query, config))
+                )
+            )
+            if query.matches_fields(summary, config, now)
+        ]
+        return picked if query.search else query.order(picked, self.config)
+
+    def _summaries_from(self, session: Session, query: Query) -> list[ArticleSummary]:
+        return self._candidates(session, query)
+
+    def _articles_from(self, session: Session, query: Query) -> list[Article]:
+        chosen = self._candidates(session, query)
+        # The same Python filter and order as without the index, on the full articles.
+        return query.select(session.articles([s.id for s in chosen]), self.config)
 
     def article(self, article_id: int) -> Article:
         """The article with this id; ArticleNotFound if there is none."""

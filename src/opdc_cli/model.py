@@ -125,6 +125,15 @@ class Article:
     def languages(self) -> tuple[str, ...]:
         return tuple(self.translations)
 
+    @property
+    def titles(self) -> dict[str, str]:
+        """The title in each language, in the article's language order."""
+        return {lang: t.title for lang, t in self.translations.items()}
+
+    @property
+    def photo_count(self) -> int:
+        return len(self.photos)
+
     def translation(self, lang: str) -> Translation | None:
         return self.translations.get(lang)
 

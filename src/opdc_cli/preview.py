@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -22,6 +23,9 @@ from opdc_cli.gallery import gallery
 from opdc_cli.labels import label, total_line
 from opdc_cli.model import Article
 from opdc_cli.site import SiteConfig
+
+if TYPE_CHECKING:
+    from opdc_cli.content import ArticleSummary
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -113,7 +117,7 @@ LIST_COLUMNS = ("ID", "Date", "Category", "Status", "Lang", "Photos", "Title")
 
 
 def list_rows(
-    articles: Iterable[Article], config: SiteConfig, lang: str, now: datetime
+    articles: Iterable[Article | ArticleSummary], config: SiteConfig, lang: str, now: datetime
 ) -> list[tuple[str, ...]]:
     """One row of plain strings per article, in the columns of LIST_COLUMNS."""
     rows: list[tuple[str, ...]] = []
@@ -125,7 +129,7 @@ def list_rows(
                 clean(config.category_name(article.category, lang)),
                 article.state(now),
                 ",".join(article.languages),
-                str(len(article.photos)),
+                str(article.photo_count),
                 clean(article.title(lang)),
             )
         )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opdc_cli import urls
 from opdc_cli.gallery import gallery
 from opdc_cli.model import Article
 from opdc_cli.site import SiteConfig
+
+if TYPE_CHECKING:
+    from opdc_cli.content import ArticleSummary
 
 
 def iso(value: date | datetime | None) -> str | None:
@@ -24,8 +27,10 @@ def _relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def summary_record(article: Article, config: SiteConfig, now: datetime) -> dict[str, Any]:
-    """What `opdc list` prints per article in its machine formats."""
+def summary_record(
+    article: Article | ArticleSummary, config: SiteConfig, now: datetime
+) -> dict[str, Any]:
+    """What `opdc list` prints per article in its machine formats (the same from either)."""
     return {
         "id": article.id,
         "date": iso(article.date),
@@ -33,9 +38,9 @@ def summary_record(article: Article, config: SiteConfig, now: datetime) -> dict[
         "status": article.status,
         "state": article.state(now),
         "languages": list(article.languages),
-        "photo_count": len(article.photos),
+        "photo_count": article.photo_count,
         "tags": list(article.tags),
-        "titles": {lang: t.title for lang, t in article.translations.items()},
+        "titles": dict(article.titles),
         "paths": [_relative(p, config.root) for p in article.sources],
     }
 

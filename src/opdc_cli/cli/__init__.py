@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from opdc_cli import __version__
-from opdc_cli.cli import articles, export, feed, media, validate
+from opdc_cli.cli import articles, export, feed, index, media, validate
 from opdc_cli.cli.common import err, escape, state
 from opdc_cli.errors import OpdcError
 
@@ -91,6 +91,7 @@ def main_options(
 
 
 articles.register(app)
+index.register(app)
 media.register(app)
 feed.register(app)
 validate.register(app)

@@ -40,7 +40,7 @@ from opdc_cli.cli.common import (
     usage,
     warn,
 )
-from opdc_cli.content import Site
+from opdc_cli.content import ArticleSummary, Site
 from opdc_cli.errors import OpdcError
 from opdc_cli.model import Article, Translation, normalize_body
 
@@ -306,7 +306,9 @@ def _edit(path: Path) -> None:
 CSV_FIELDS = ("id", "date", "category", "status", "state", "languages", "photo_count", "tags")
 
 
-def _write_machine(fmt: ListFormat, articles: list[Article], site: Site, now: datetime) -> None:
+def _write_machine(
+    fmt: ListFormat, articles: list[ArticleSummary], site: Site, now: datetime
+) -> None:
     from opdc_cli.serialize import summary_record
 
     stream = sys.stdout
@@ -365,7 +367,7 @@ def list_articles(
         site, category, status, lang, since, until, search, missing_lang, tag, sort, reverse, limit
     )
     now = datetime.now(site.config.tz)
-    articles = site.articles(query)
+    articles = site.summaries(query)
     report_problems(site)
     if fmt is not ListFormat.table:
         _write_machine(fmt, articles, site, now)

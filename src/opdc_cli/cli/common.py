@@ -34,7 +34,7 @@ def state(ctx: typer.Context) -> State:
 
 def open_site(ctx: typer.Context) -> Site:
     st = state(ctx)
-    return Site.open(st.site, cache=st.cache)
+    return Site.open(st.site, cache=st.cache, warn=warn)
 
 
 def out() -> Console:

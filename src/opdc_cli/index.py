@@ -1,0 +1,725 @@
+"""The content index: what the article files say, kept in SQLite beside the site.
+
+`<site>/.opdc/index.sqlite3` holds one row per article (the files of one id): the
+columns queries filter and sort on (category, status, date, local day), a small
+summary for `opdc list` (titles, languages, tags, photo count, paths) and the
+parsed Article itself, pickled and compressed. A read problem is stored in place
+of the article, so a broken file is not re-parsed on every command either.
+
+Nothing in it is trusted beyond what the file system says: every session starts
+by scanning articles/ (names and `stat` only, no file is opened) and re-reads the
+articles whose files are new, changed (size, mtime in ns, inode or ctime differ)
+or gone. A file modified within RACY_NS of being read is read again next time,
+because a second write in the same clock tick would leave its stat unchanged.
+The schema version, opdc's and Python's versions and the site settings key the
+database: any change rebuilds it. A damaged database is deleted and rebuilt; a
+locked or unwritable one is bypassed; either way the caller is warned and gets
+the same answer as from the files. Deleting `.opdc/` is always safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import marshal
+import os
+import pickle
+import sqlite3
+import sys
+import time
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, NamedTuple, TypeVar
+
+from opdc_cli import __version__, store
+from opdc_cli.errors import OpdcError
+from opdc_cli.model import Article
+from opdc_cli.site import SiteConfig
+
+SCHEMA_VERSION = 1
+CACHE_DIR = ".opdc"
+DB_NAME = "index.sqlite3"
+STAMP = "checked"  # touched each time the index is found up to date
+# Below this many articles to re-read, starting worker processes costs more than
+# it saves (bench/bench_list.py --threshold measures it: about 100 on 2 cores).
+POOL_THRESHOLD = 200
+# A file modified this recently may be modified again within the same mtime tick.
+RACY_NS = 2_000_000_000
+# How long to wait for another opdc writing the index before reading files directly.
+BUSY_TIMEOUT = 10.0
+# SQLite keeps integers in 64 bits; an id beyond that cannot be a key.
+_MAX_ID = 2**63 - 1
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+# Error codes (the low byte of sqlite_errorcode) that mean "cannot use it now",
+# as opposed to "its content is damaged".
+_UNUSABLE = {
+    3,  # SQLITE_PERM
+    5,  # SQLITE_BUSY
+    6,  # SQLITE_LOCKED
+    7,  # SQLITE_NOMEM
+    8,  # SQLITE_READONLY
+    10,  # SQLITE_IOERR
+    13,  # SQLITE_FULL
+    14,  # SQLITE_CANTOPEN
+    15,  # SQLITE_PROTOCOL
+    23,  # SQLITE_AUTH
+}
+_SCHEMA = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    # ok = 1: the other columns are set and `parsed` holds the Article; ok = 0:
+    # `parsed` holds the OpdcError that reading the files raised. The parsed
+    # articles live in a table of their own, so that scanning the small rows (every
+    # command does) never pages through the large ones.
+    "CREATE TABLE articles ("
+    " id INTEGER PRIMARY KEY, sig TEXT NOT NULL, racy INTEGER NOT NULL, ok INTEGER NOT NULL,"
+    " category TEXT, status TEXT, date_us INTEGER, day INTEGER, summary BLOB)",
+    "CREATE INDEX articles_by_date ON articles (date_us, id)",
+    "CREATE TABLE parsed (id INTEGER PRIMARY KEY, data BLOB NOT NULL)",
+)
+
+T = TypeVar("T")
+
+
+class CacheUnusable(Exception):
+    """The index cannot be used now (locked, read-only, unopenable): read the files."""
+
+
+class CacheCorrupt(CacheUnusable):
+    """The index's content is damaged: delete it and build it again."""
+
+
+# --- the articles folder, as the file system says it is now -------------------------
+
+
+class _File(NamedTuple):
+    path: str  # below articles/, "/"-separated
+    id: int
+    lang: str | None
+    sig: str  # the path, size, mtime, inode and ctime: any change means "read it again"
+
+
+def _parts(path: str) -> list[str]:
+    # Paths sort by their components, as store.group sorts ArticleFiles.
+    return path.split("/")
+
+
+def _scan(folder: str, prefix: str, cutoff_ns: int, out: list[_File], racy: set[int]) -> None:
+    # store.walk and store.classify, without making a Path per file: the same
+    # names are skipped and kept (the cached and direct answers must agree).
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except FileNotFoundError:
+        return
+    toml_name, text_name = store.TOML_NAME.match, store.TEXT_NAME.match
+    for entry in entries:
+        name = entry.name
+        if name.startswith("."):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            _scan(entry.path, f"{prefix}{name}/", cutoff_ns, out, racy)
+        elif entry.is_file(follow_symlinks=False):
+            lang = None
+            match = toml_name(name)
+            if match is None:
+                match = text_name(name)
+                if match is None:
+                    continue
+                lang = match.group(2)
+            st = entry.stat(follow_symlinks=False)
+            path = prefix + name
+            article_id = int(match.group(1))
+            sig = f"{path}\0{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
+            out.append(_File(path, article_id, lang, sig))
+            if st.st_mtime_ns > cutoff_ns:
+                racy.add(article_id)
+
+
+@dataclass
+class Layout:
+    """The article files grouped into articles, as store.group groups them."""
+
+    groups: dict[int, list[_File]]
+    sigs: dict[int, str]  # what the group's files looked like: compared with the index
+    racy: set[int]  # a file changed so recently that it may change again unseen
+    duplicates: list[tuple[str, OpdcError]]  # a file claiming an id already taken
+    files: int
+
+    def first(self, article_id: int) -> list[str]:
+        """The sort key of the group's first file: problems come in this order."""
+        return _parts(self.groups[article_id][0].path)
+
+
+def layout(articles_dir: Path, now_ns: int | None = None) -> Layout:
+    """Scan `articles_dir` and group its files by id, without opening any of them."""
+    now_ns = time.time_ns() if now_ns is None else now_ns
+    found: list[_File] = []
+    racy: set[int] = set()
+    _scan(str(articles_dir), "", now_ns - RACY_NS, found, racy)
+    groups: dict[int, list[_File]] = {}
+    sigs: dict[int, str] = {}
+    for file in found:
+        members = groups.get(file.id)
+        if members is None:
+            groups[file.id] = [file]
+            sigs[file.id] = file.sig
+        else:
+            members.append(file)
+    duplicates: list[tuple[str, OpdcError]] = []
+    for article_id, members in groups.items():
+        if len(members) > 1:
+            members.sort(key=lambda m: _parts(m.path))
+            langs = [m.lang for m in members]
+            if None in langs or len(set(langs)) < len(langs):
+                members[:] = _claims(articles_dir, members, duplicates)
+            sigs[article_id] = "\0".join(m.sig for m in members)
+    return Layout(groups, sigs, racy, duplicates, len(found))
+
+
+def _claims(
+    articles_dir: Path, members: list[_File], duplicates: list[tuple[str, OpdcError]]
+) -> list[_File]:
+    """The files store.group keeps for one contested id; its problems go to `duplicates`."""
+    by_path = {articles_dir / m.path: m for m in members}
+    files = [store.ArticleFile(path, m.id, m.lang) for path, m in by_path.items()]
+    groups, problems = store.group(files)
+    for problem in problems:
+        assert problem.path is not None
+        duplicates.append((by_path[problem.path].path, problem))
+    return [by_path[f.path] for f in next(iter(groups.values()))]
+
+
+# --- reading articles into rows ------------------------------------------------------
+
+
+Row = tuple[int, str, int, int, Any, Any, Any, Any, Any, bytes]
+
+
+def _pack(value: object) -> bytes:
+    return zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+
+def _row(
+    config: SiteConfig,
+    articles_dir: Path,
+    article_id: int,
+    members: list[tuple[str, str | None]],
+    sig: str,
+    racy: bool,
+) -> Row:
+    files = [store.ArticleFile(articles_dir / path, article_id, lang) for path, lang in members]
+    try:
+        article = store.read_article(files, config)
+    except OpdcError as exc:
+        return (article_id, sig, racy, 0, None, None, None, None, None, _pack(exc))
+    summary = marshal.dumps(
+        (
+            article.date.isoformat(),
+            article.tags,
+            article.languages,
+            tuple(t.title for t in article.translations.values()),
+            article.photo_count,
+            article.form,
+            tuple(p.relative_to(config.root).as_posix() for p in article.sources),
+        )
+    )
+    return (
+        article_id,
+        sig,
+        racy,
+        1,
+        article.category,
+        article.status,
+        (article.date - _EPOCH) // _MICROSECOND,
+        article.date.astimezone(config.tz).date().toordinal(),
+        summary,
+        _pack(article),
+    )
+
+
+_Work = tuple[int, list[tuple[str, str | None]], str, bool]
+_worker: tuple[SiteConfig, Path] | None = None
+
+
+def _start_worker(config: SiteConfig, articles_dir: Path) -> None:
+    global _worker
+    _worker = (config, articles_dir)
+
+
+def _work_in_worker(work: _Work) -> Row:
+    assert _worker is not None
+    config, articles_dir = _worker
+    return _row(config, articles_dir, *work)
+
+
+def read_rows(config: SiteConfig, plan: Layout, ids: Iterable[int]) -> list[Row]:
+    """Read the articles `ids` from their files: rows for the index.
+
+    Many articles are read by one process per core; a few are read here, since
+    starting the workers costs more than it saves below POOL_THRESHOLD.
+    """
+    articles_dir = config.root / "articles"
+    work: list[_Work] = [
+        (i, [(m.path, m.lang) for m in plan.groups[i]], plan.sigs[i], i in plan.racy)
+        for i in sorted(ids)
+    ]
+    cores = os.cpu_count() or 1
+    if len(work) < POOL_THRESHOLD or cores < 2:
+        return [_row(config, articles_dir, *w) for w in work]
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunk = max(1, len(work) // (cores * 8))
+    with ProcessPoolExecutor(
+        max_workers=cores, initializer=_start_worker, initargs=(config, articles_dir)
+    ) as pool:
+        return list(pool.map(_work_in_worker, work, chunksize=chunk))
+
+
+# --- reading the index back ----------------------------------------------------------
+
+
+class _Unpickler(pickle.Unpickler):
+    """Only the classes an article is made of: a cache file is data, never code."""
+
+    ALLOWED = frozenset(
+        {
+            ("opdc_cli.model", "Article"),
+            ("opdc_cli.model", "Translation"),
+            ("opdc_cli.model", "Photo"),
+            ("opdc_cli.model", "Attachment"),
+            ("opdc_cli.model", "Event"),
+            ("opdc_cli.errors", "OpdcError"),
+            ("pathlib", "PosixPath"),
+            ("pathlib", "WindowsPath"),
+            ("datetime", "datetime"),
+            ("datetime", "date"),
+            ("datetime", "timezone"),
+            ("datetime", "timedelta"),
+        }
+    )
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} has no place in the index")
+        return super().find_class(module, name)
+
+
+def _unpack(data: bytes, kind: type[T]) -> T:
+    try:
+        value = _Unpickler(io.BytesIO(zlib.decompress(data))).load()
+    except Exception as exc:  # any damage to a blob shows up as some exception here
+        raise CacheCorrupt(f"an entry cannot be read back ({type(exc).__name__})") from None
+    if not isinstance(value, kind):
+        raise CacheCorrupt(f"an entry holds a {type(value).__name__}, not a {kind.__name__}")
+    return value
+
+
+# What `opdc list` needs of an article, straight from the index: id, category,
+# status, date (ISO 8601 with its offset), tags, languages, titles (in the order
+# of languages), photo count, form, and the paths of its files below the site.
+SummaryRow = tuple[
+    int, str, str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...], int, str, tuple[str, ...]
+]
+
+
+@dataclass(frozen=True)
+class Pushdown:
+    """The part of a query SQL can answer exactly; the caller filters the rest."""
+
+    ids: tuple[int, ...] | None = None
+    categories: tuple[str, ...] | None = None
+    since_day: int | None = None  # date.toordinal() of the site's local day
+    until_day: int | None = None
+    states: tuple[str, ...] | None = None
+    now_us: int = 0  # microseconds since 1970 UTC: published is date <= now
+    order: str | None = None  # "date" or "id": newest first unless ascending
+    ascending: bool = False
+    limit: int | None = None
+
+
+def epoch_us(when: datetime) -> int:
+    """An aware datetime as whole microseconds since 1970-01-01 UTC (exact)."""
+    return (when - _EPOCH) // _MICROSECOND
+
+
+class Session:
+    """A consistent view of an up-to-date index: one SQLite read transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, plan: Layout, reread: int) -> None:
+        self._conn = conn
+        self.plan = plan
+        self.reread = reread
+
+    def rows(self, push: Pushdown) -> list[SummaryRow]:
+        """The summaries of the readable articles that `push` lets through."""
+        sql = ["SELECT id, category, status, summary FROM articles WHERE ok = 1"]
+        params: list[object] = []
+        for column, values in (("id", push.ids), ("category", push.categories)):
+            if values is not None:
+                sql.append(f"AND {column} IN ({', '.join('?' * len(values))})")
+                params.extend(values)
+        if push.since_day is not None:
+            sql.append("AND day >= ?")
+            params.append(push.since_day)
+        if push.until_day is not None:
+            sql.append("AND day <= ?")
+            params.append(push.until_day)
+        if push.states is not None:
+            either = []
+            if "draft" in push.states:
+                either.append("status = 'draft'")
+            if "published" in push.states:
+                either.append("(status = 'published' AND date_us <= ?)")
+                params.append(push.now_us)
+            if "scheduled" in push.states:
+                either.append("(status = 'published' AND date_us > ?)")
+                params.append(push.now_us)
+            sql.append(f"AND ({' OR '.join(either) or '0'})")
+        direction = "ASC" if push.ascending else "DESC"
+        if push.order == "date":
+            sql.append(f"ORDER BY date_us {direction}, id {direction}")
+        elif push.order == "id":
+            sql.append(f"ORDER BY id {direction}")
+        if push.limit is not None:
+            sql.append("LIMIT ?")
+            params.append(push.limit)
+        with _sqlite_errors():
+            found = self._conn.execute(" ".join(sql), params).fetchall()
+        try:
+            rows = [
+                (i, category, status, *marshal.loads(data)) for i, category, status, data in found
+            ]
+        except Exception as exc:  # a damaged summary: any of several exceptions
+            raise CacheCorrupt(f"a summary cannot be read back ({type(exc).__name__})") from None
+        if any(len(row) != 10 for row in rows):
+            raise CacheCorrupt("a summary has the wrong number of fields")
+        return rows
+
+    def articles(self, ids: Sequence[int]) -> list[Article]:
+        """The parsed articles `ids`, in that order."""
+        wanted = set(ids)
+        with _sqlite_errors():
+            if len(wanted) <= 500:
+                marks = ", ".join("?" * len(wanted))
+                found = self._conn.execute(
+                    f"SELECT id, data FROM parsed WHERE id IN ({marks})", list(wanted)
+                ).fetchall()
+            else:
+                cursor = self._conn.execute("SELECT id, data FROM parsed")
+                found = [(i, data) for i, data in cursor if i in wanted]
+        by_id = {i: data for i, data in found}
+        if len(by_id) != len(wanted):
+            raise CacheCorrupt("an article the index listed is missing from it")
+        return [_unpack(by_id[i], Article) for i in ids]
+
+    def problems(self) -> list[OpdcError]:
+        """Every file that could not be read, in the order reading them directly gives."""
+        with _sqlite_errors():
+            found = self._conn.execute(
+                "SELECT id, data FROM parsed WHERE id IN (SELECT id FROM articles WHERE ok = 0)"
+            ).fetchall()
+        failed = [(self.plan.first(i), _unpack(data, OpdcError)) for i, data in found]
+        duplicates = [(_parts(path), problem) for path, problem in self.plan.duplicates]
+        return [
+            problem
+            for _, problem in sorted(duplicates, key=lambda d: d[0])
+            + sorted(failed, key=lambda d: d[0])
+        ]
+
+    def count(self) -> int:
+        with _sqlite_errors():
+            row = self._conn.execute("SELECT count(*) FROM articles WHERE ok = 1").fetchone()
+        return int(row[0])
+
+
+@contextlib.contextmanager
+def _sqlite_errors() -> Any:
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF in _UNUSABLE:
+            raise CacheUnusable(str(exc)) from None
+        raise CacheCorrupt(str(exc)) from None
+
+
+class Index:
+    """The index of one site's articles, in `<site>/.opdc/`."""
+
+    def __init__(self, config: SiteConfig, *, timeout: float | None = None) -> None:
+        self.config = config
+        self.folder = config.root / CACHE_DIR
+        self.path = self.folder / DB_NAME
+        self.timeout = BUSY_TIMEOUT if timeout is None else timeout
+
+    @property
+    def key(self) -> str:
+        """What the stored rows depend on besides the files: a change rebuilds the index."""
+        return (
+            f"schema {SCHEMA_VERSION}; opdc {__version__}; python {sys.version}; "
+            f"settings {self.config!r}"
+        )
+
+    def _connect(self, *, create: bool = True) -> sqlite3.Connection:
+        if create:
+            try:
+                self.folder.mkdir(exist_ok=True)
+                ignore = self.folder / ".gitignore"
+                if not ignore.exists():
+                    # Ignored even where the site's own .gitignore does not say so.
+                    ignore.write_text("# opdc's cache: safe to delete\n*\n", encoding="utf-8")
+            except OSError as exc:
+                raise CacheUnusable(f"cannot create {self.folder}: {exc.strerror}") from None
+        elif not self.path.exists():
+            raise CacheUnusable(f"{self.path} does not exist yet")
+        with _sqlite_errors():
+            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            try:
+                if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    # Readers never wait for a writer, and a crash mid-write loses
+                    # only that write.
+                    conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                if create:
+                    self._ensure_schema(conn)
+            except BaseException:
+                conn.close()
+                raise
+        return conn
+
+    def _stored_key(self, conn: sqlite3.Connection) -> str | None:
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'key'").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return None
+            raise
+        return None if row is None else str(row[0])
+
+    def _ensure_schema(self, conn: sqlite3.Connection) -> None:
+        key = self.key
+        if self._stored_key(conn) == key:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another opdc may have built it while this one waited for the lock.
+            if self._stored_key(conn) != key:
+                for table in ("articles", "parsed", "meta"):
+                    conn.execute(f"DROP TABLE IF EXISTS {table}")
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+                conn.executemany(
+                    "INSERT INTO meta VALUES (?, ?)",
+                    [("key", key), ("created", _now_text())],
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            _rollback(conn)
+            raise
+
+    def session(self) -> _Opened:
+        """Bring the index up to date with the files and open a consistent view of it."""
+        return _Opened(self)
+
+    def refresh(self, conn: sqlite3.Connection) -> Session:
+        """Re-read what changed; leaves `conn` in a read transaction that sees it all."""
+        plan = layout(self.config.root / "articles")
+        too_big = [i for i in plan.groups if i > _MAX_ID]
+        if too_big:
+            raise CacheUnusable(f"article id {too_big[0]} is too large for the index")
+        done: set[int] = set()
+        # Another opdc may write between this one's check and its write; the check
+        # after writing catches it, and a few rounds settle any realistic race.
+        for _ in range(4):
+            with _sqlite_errors():
+                conn.execute("BEGIN")
+                stored = conn.execute("SELECT id, sig, racy FROM articles").fetchall()
+            stale = set(plan.sigs)
+            gone = []
+            for article_id, sig, racy in stored:
+                if plan.sigs.get(article_id) is None:
+                    gone.append(article_id)
+                elif sig == plan.sigs[article_id] and (not racy or article_id in done):
+                    stale.discard(article_id)
+            if not stale and not gone:
+                self._stamp()
+                return Session(conn, plan, len(done))
+            with _sqlite_errors():
+                conn.execute("COMMIT")
+            rows = read_rows(self.config, plan, stale)
+            done |= stale
+            self._write(conn, rows, gone)
+        raise CacheUnusable("the article files kept changing while the index was updated")
+
+    def _stamp(self) -> None:
+        # The time of the last check, for --stats: a touch costs less than a write
+        # transaction, which would make every command wait for the others.
+        stamp = self.folder / STAMP
+        try:
+            os.utime(stamp)
+        except FileNotFoundError:
+            with contextlib.suppress(OSError):
+                stamp.touch()
+        except OSError:
+            pass
+
+    def _write(self, conn: sqlite3.Connection, rows: list[Row], gone: list[int]) -> None:
+        with _sqlite_errors():
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for table in ("articles", "parsed"):
+                    conn.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i in gone])
+                conn.executemany(
+                    "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [row[:-1] for row in rows],
+                )
+                conn.executemany(
+                    "INSERT OR REPLACE INTO parsed VALUES (?, ?)",
+                    [(row[0], row[-1]) for row in rows],
+                )
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('updated', ?)", (_now_text(),))
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
+
+    def discard(self) -> None:
+        """Delete the database (and its WAL files); the next session builds it anew."""
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            except IsADirectoryError:
+                raise CacheUnusable(f"{self.path}{suffix} is a folder") from None
+            except OSError as exc:
+                raise CacheUnusable(f"cannot delete {self.path}{suffix}: {exc.strerror}") from None
+
+    def rebuild(self) -> None:
+        """Empty the index (delete it if damaged): the next session re-reads every file."""
+        try:
+            conn = self._connect()
+            try:
+                with _sqlite_errors():
+                    conn.execute("BEGIN IMMEDIATE")
+                    for table in ("articles", "parsed"):
+                        conn.execute(f"DELETE FROM {table}")
+                    conn.execute("COMMIT")
+            finally:
+                conn.close()
+        except CacheCorrupt:
+            self.discard()
+
+    def stats(self) -> Stats:
+        """What the index holds, without bringing it up to date first."""
+        conn = self._connect(create=False)
+        try:
+            with _sqlite_errors():
+                meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+                counts = dict(
+                    conn.execute("SELECT ok, count(*) FROM articles GROUP BY ok").fetchall()
+                )
+        finally:
+            conn.close()
+        size = 0
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                size += Path(f"{self.path}{suffix}").stat().st_size
+        try:
+            checked = datetime.fromtimestamp((self.folder / STAMP).stat().st_mtime, UTC)
+        except FileNotFoundError:
+            checked = None
+        return Stats(
+            path=self.path,
+            articles=counts.get(1, 0),
+            problems=counts.get(0, 0),
+            size=size,
+            created=_time(meta.get("created")),
+            updated=_time(meta.get("updated")),
+            checked=checked,
+            current=meta.get("key") == self.key,
+        )
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What `opdc index --stats` reports."""
+
+    path: Path
+    articles: int  # readable articles
+    problems: int  # articles whose files could not be read
+    size: int  # bytes on disk, WAL files included
+    created: datetime | None
+    updated: datetime | None  # the last time changed files were read into it
+    checked: datetime | None  # the last time a command compared it with the files
+    current: bool  # built by this opdc, Python and site.toml
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+class _Opened:
+    """`with index.session() as session:` the connection lives as long as the block."""
+
+    def __init__(self, index: Index) -> None:
+        self._index = index
+        self._conn: sqlite3.Connection | None = None
+
+    def __enter__(self) -> Session:
+        self._conn = self._index._connect()
+        try:
+            return self._index.refresh(self._conn)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        assert self._conn is not None
+        # Only reads happened in this transaction: closing ends it either way.
+        self._conn.close()
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    with contextlib.suppress(sqlite3.Error):
+        conn.execute("ROLLBACK")
+
+
+def _now_text() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def run(config: SiteConfig, warn: Callable[[str], None], work: Callable[[Session], T]) -> T | None:
+    """`work` done on the up-to-date index; None when the index cannot be used.
+
+    A damaged index is deleted and built again (with a warning); one that cannot
+    be used now (locked, unwritable) is bypassed with a warning: the caller then
+    reads the files directly, so the answer is the same either way.
+    """
+    index = Index(config)
+    for attempt in range(2):
+        try:
+            with index.session() as session:
+                return work(session)
+        except CacheCorrupt as exc:
+            if attempt:
+                warn(f"{index.path}: still unreadable after a rebuild ({exc}); read the files")
+                return None
+            warn(f"{index.path}: the index was damaged ({exc}); rebuilding it")
+            try:
+                index.discard()
+            except CacheUnusable as gone:
+                warn(f"{index.path}: cannot rebuild the index ({gone}); read the files")
+                return None
+        except CacheUnusable as exc:
+            warn(f"{index.path}: index not used ({exc}); read the files")
+            return None
+    return None
