@@ -86,6 +86,8 @@ def article_record(
             "thumb": item.thumb,
             "thumb_url": urls.url(config, urls.media_path(article.id, item.thumb)),
             "thumb_bytes": item.thumb_bytes,
+            "thumb_width": item.thumb_width,
+            "thumb_height": item.thumb_height,
             "width": item.width,
             "height": item.height,
         }

@@ -42,7 +42,7 @@ from urllib.parse import quote
 from opdc_cli import __version__, store, thai, urls
 from opdc_cli.content import Site
 from opdc_cli.errors import OpdcError, UsageError
-from opdc_cli.fsutil import atomic_write, write_if_changed
+from opdc_cli.fsutil import write_if_changed
 from opdc_cli.gallery import GalleryItem, check_media_name, format_kb, gallery, media_path
 from opdc_cli.labels import label, total_line
 from opdc_cli.model import Article
@@ -270,11 +270,12 @@ class _Renderer:
 
     # --- article pages -----------------------------------------------------------------
 
-    def article(self, article: Article, warnings: list[str]) -> tuple[dict[str, str], list[str]]:
+    def article(
+        self, article: Article, items: list[GalleryItem], warnings: list[str]
+    ) -> tuple[dict[str, str], list[str]]:
         """The article's pages (path -> html) and the media files they show (site paths)."""
         config = self.config
         job = self.job
-        items = gallery(job.media_dir, article)
         missing = [item.original for item in items if not item.ready]
         if missing:
             warnings.append(
@@ -372,20 +373,22 @@ class _Renderer:
             "share": share,
         }
 
-    def cards(self, article: Article) -> dict[str, dict[str, Any]]:
+    def cards(self, article: Article, items: list[GalleryItem]) -> dict[str, dict[str, Any]]:
         """What each language's index pages show of the article (plain, hashable data)."""
         config = self.config
-        first = next((i for i in gallery(self.job.media_dir, article) if i.ready), None)
+        first = next((i for i in items if i.ready), None)
         out = {}
         for lang, translation in article.translations.items():
             if lang not in config.languages:
                 continue
             thumb = None
             if first is not None:
-                name = first.thumb if first.thumb_bytes is not None else first.web
+                has_thumb = first.thumb_bytes is not None
                 thumb = {
-                    "path": urls.media_path(article.id, name),
+                    "path": urls.media_path(article.id, first.thumb if has_thumb else first.web),
                     "alt": first.photo.caption(lang) or translation.title,
+                    "width": first.thumb_width if has_thumb else first.width,
+                    "height": first.thumb_height if has_thumb else first.height,
                 }
             card = {
                 "id": article.id,
@@ -452,7 +455,14 @@ class _Renderer:
             "date_text": thai.format_date(when.astimezone(config.tz), lang),
             "category_name": config.category_name(card["category"], lang),
             "category_href": _rel(root, urls.index_path(lang, 1, card["category"])),
-            "thumb": {"src": _rel(root, thumb["path"]), "alt": thumb["alt"]} if thumb else None,
+            "thumb": {
+                "src": _rel(root, thumb["path"]),
+                "alt": thumb["alt"],
+                "width": thumb["width"],
+                "height": thumb["height"],
+            }
+            if thumb
+            else None,
         }
 
 
@@ -472,11 +482,14 @@ def _gallery_data(
     title = article.translations[lang].title
     items = []
     for offset, item in enumerate(chunk):
-        thumb = item.thumb if item.thumb_bytes is not None else item.web
+        has_thumb = item.thumb_bytes is not None
+        thumb = item.thumb if has_thumb else item.web
         items.append(
             {
                 "href": _rel(root, urls.media_path(article.id, item.web)),
                 "src": _rel(root, urls.media_path(article.id, thumb)),
+                "width": item.thumb_width if has_thumb else item.width,
+                "height": item.thumb_height if has_thumb else item.height,
                 # Every image needs a text alternative: the caption, else title and number.
                 "alt": item.photo.caption(lang) or f"{title} ({(number - 1) * size + offset + 1})",
                 "name": item.web,
@@ -509,25 +522,36 @@ def _media_file(media_dir: Path, article_id: int, name: str) -> Path | None:
 
 
 def _publish_media(source: Path, target: Path) -> bool:
-    """Hard-link (or copy) `source` to `target` unless it is already there; say if it wrote."""
+    """Hard-link (or copy) `source` to `target` unless it is already there; say if it wrote.
+
+    A new name is linked in one step (a link appears complete); an outdated file is
+    replaced through a temporary name, so a reader never sees half a photo.
+    """
     try:
-        have = target.stat()
-        want = source.stat()
+        os.link(source, target)
+        return True
+    except FileNotFoundError:
+        if not source.exists():
+            raise
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return _publish_media(source, target)
+    except OSError:
+        pass  # taken, or another file system or links not allowed (then a copy)
+    try:
+        have, want = target.stat(), source.stat()
         if (have.st_ino == want.st_ino and have.st_dev == want.st_dev) or (
             have.st_size == want.st_size and have.st_mtime_ns == want.st_mtime_ns
         ):
             return False
     except FileNotFoundError:
         pass
-    target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     temp.unlink(missing_ok=True)
     try:
         try:
             os.link(source, temp)
         except OSError:
-            # Another file system, or links not allowed: a copy keeping the time.
-            shutil.copy2(source, temp)
+            shutil.copy2(source, temp)  # keeps the time, so the next run can tell it is the same
         os.replace(temp, target)
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -570,18 +594,19 @@ def _build(renderer: _Renderer, article_id: int, paths: list[str]) -> _Result:
     except OpdcError as exc:
         result.problem = _as_parts(exc)
         return result
+    items = gallery(job.media_dir, article)
     entry: dict[str, Any] = {
         "id": article.id,
         "date": article.date.isoformat(),
         "status": article.status,
         "category": article.category,
-        "cards": renderer.cards(article),
+        "cards": renderer.cards(article, items),
         "pages": [],
         "media": [],
     }
     if article.is_live(job.now):
         try:
-            pages, media = renderer.article(article, result.warnings)
+            pages, media = renderer.article(article, items, result.warnings)
         except OpdcError as exc:
             result.problem = _as_parts(exc)
             result.fatal = True
@@ -778,8 +803,10 @@ def export_site(
     report.removed.extend(_remove(out, sorted(old_outputs - outputs)))
     if clean:
         report.removed.extend(_clean(out, outputs))
+    # One sync for every page and photo written without their own, before the manifest
+    # says they are there.
     os.sync()
-    atomic_write(
+    write_if_changed(
         out / MANIFEST,
         json.dumps(
             {
