@@ -12,6 +12,7 @@ by a process pool, since TOML parsing is most of the time.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import re
@@ -44,12 +45,13 @@ POOL_THRESHOLD = 400
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 TRAILING_SPACE = re.compile(r"[^\S\n]+$", re.MULTILINE)
 BLANK_RUN = re.compile(r"\n[^\S\n]*\n([^\S\n]*\n)+")
-LINK = re.compile(
-    r"(?<![A-Za-z0-9+.-])(?:[A-Za-z][A-Za-z0-9+.-]*://|(?:javascript|vbscript|data|mailto|file):)"
-    r"[^\s\"'<>]*",
-    re.IGNORECASE,
-)
-WEB_SCHEMES = ("http://", "https://")
+# Links are found from their colon: a regular expression trying a scheme at every
+# letter of every body cost more than parsing the file.
+SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+# Schemes that need no "//" and are links a reader's browser may follow.
+BARE_SCHEMES = ("javascript", "vbscript", "data", "mailto", "file")
+LINK_END = re.compile(r"[\s\"'<>]|$")
+WEB_SCHEMES = ("http", "https")
 
 
 @dataclass(frozen=True)
@@ -526,21 +528,22 @@ class ArticleChecker:
                 "keep one blank line",
                 article_id,
             )
-        for match in TRAILING_SPACE.finditer(body):
-            self._add(
-                item.source,
-                item.source.place(item.parts, body, match.start()),
-                "OPDC403",
-                "warning",
-                "whitespace at the end of the line: delete it",
-                article_id,
-            )
-        for match in LINK.finditer(body):
-            link = match.group()
-            if not link.lower().startswith(WEB_SCHEMES):
+        # Splitting first is ten times faster than the expression on clean text.
+        if any(line[-1:].isspace() for line in body.split("\n")):
+            for match in TRAILING_SPACE.finditer(body):
                 self._add(
                     item.source,
                     item.source.place(item.parts, body, match.start()),
+                    "OPDC403",
+                    "warning",
+                    "whitespace at the end of the line: delete it",
+                    article_id,
+                )
+        for start, link, scheme in find_links(body):
+            if scheme not in WEB_SCHEMES:
+                self._add(
+                    item.source,
+                    item.source.place(item.parts, body, start),
                     "OPDC404",
                     "warning",
                     f"link {link[:60]!r} is not http(s): readers' browsers may block it; "
@@ -554,34 +557,25 @@ class ArticleChecker:
         folder = self.config.root / "media" / str(article.id)
         listing = media_listing(folder)
         referenced: set[str] = set()
-        primary = self.config.primary_language
-        languages = [primary, *(lang for lang in article.translations if lang != primary)]
         # Photos whose web sizes the quick mtime test could not clear.
         unsure: dict[str, tuple[Source, tuple[PathPart, ...]]] = {}
-        for kind, index, name, texts in located.items():
-            referenced.add(name)
-            source, parts = located.item_file(kind, index)
-            ok = self._media_file(source, parts, article.id, name, listing)
-            if kind != "photos":
-                continue
-            referenced.update((web_name(name), thumb_name(name)))
-            usable = ok and self._image(source, parts, article.id, folder / name, name)
-            if usable and not _fresh(name, listing):
-                unsure[name] = (source, parts)
-            for lang in languages:
-                if texts.get(lang, "").strip():
+        limits = (
+            image_limits(self.config.media.max_pixels)
+            if article.photos
+            else contextlib.nullcontext()
+        )
+        with limits:
+            for kind, index, name, texts in located.items():
+                referenced.add(name)
+                source, parts = located.item_file(kind, index)
+                ok = self._media_file(source, parts, article.id, name, listing)
+                if kind != "photos":
                     continue
-                where = located.item_text(kind, index, name, lang, "")
-                key = "caption" if located.text_form else lang
-                self._at(
-                    where.source,
-                    where.parts[:-1],
-                    "OPDC306" if lang == primary else "OPDC307",
-                    "error" if lang == primary else "warning",
-                    f"photo {name} has no {_language_name(lang)} ({lang}) alt text: "
-                    f'add {key} = "…" describing it (screen readers read it aloud)',
-                    article.id,
-                )
+                referenced.update((web_name(name), thumb_name(name)))
+                usable = ok and self._image(source, parts, article.id, folder / name, name)
+                if usable and not _fresh(name, listing):
+                    unsure[name] = (source, parts)
+                self._alt_text(located, index, name, texts)
         if unsure:
             self._web_sizes(article, unsure)
         for name in sorted(set(listing.files) - referenced):
@@ -596,6 +590,26 @@ class ArticleChecker:
                     "or add it to the article's [[photos]] or [[attachments]]",
                     article.id,
                 )
+            )
+
+    def _alt_text(self, located: Located, index: int, name: str, texts: Mapping[str, str]) -> None:
+        """Every photo needs alt text: in the primary language (error), in the others
+        the article is written in (warning)."""
+        article = located.article
+        primary = self.config.primary_language
+        for lang in (primary, *(lang for lang in article.translations if lang != primary)):
+            if texts.get(lang, "").strip():
+                continue
+            where = located.item_text("photos", index, name, lang, "")
+            key = "caption" if located.text_form else lang
+            self._at(
+                where.source,
+                where.parts[:-1],
+                "OPDC306" if lang == primary else "OPDC307",
+                "error" if lang == primary else "warning",
+                f"photo {name} has no {_language_name(lang)} ({lang}) alt text: "
+                f'add {key} = "…" describing it (screen readers read it aloud)',
+                article.id,
             )
 
     def _media_file(
@@ -644,7 +658,7 @@ class ArticleChecker:
     def _image(
         self, source: Source, parts: Sequence[PathPart], article_id: int, path: Path, name: str
     ) -> bool:
-        found = check_image(path, self.config.media.max_pixels, deep=self.deep)
+        found = image_problem(path, self.config.media.max_pixels, deep=self.deep)
         if found is None:
             return True
         code, message = found
@@ -680,6 +694,27 @@ def _fresh(name: str, listing: Listing) -> bool:
     return original is not None and all(
         out is not None and out.st_mtime_ns >= original.st_mtime_ns for out in made
     )
+
+
+def find_links(text: str) -> Iterator[tuple[int, str, str]]:
+    """Links written in `text`: (index, the link, its scheme in lower case), for any
+    `scheme://…` and the bare schemes that run code or open mail (javascript:, mailto:…)."""
+    colon = text.find(":")
+    while colon >= 0:
+        start = colon
+        while start > 0 and text[start - 1] in SCHEME_CHARS:
+            start -= 1
+        # A scheme starts with a letter: "2018.http://" links from "http".
+        while start < colon and not text[start].isalpha():
+            start += 1
+        scheme = text[start:colon].lower()
+        rest = text[colon + 1 : colon + 3]
+        if scheme and (rest == "//" or (scheme in BARE_SCHEMES and rest[:1].strip())):
+            end = LINK_END.search(text, colon + 1)
+            stop = end.start() if end else len(text)
+            yield start, text[start:stop].rstrip(".,;:!?"), scheme
+            colon = stop
+        colon = text.find(":", colon + 1)
 
 
 def _ends_before(start: date | datetime, end: date | datetime, config: SiteConfig) -> bool:
@@ -736,17 +771,13 @@ def media_listing(folder: Path) -> Listing:
     return listing
 
 
-def check_image(path: Path, max_pixels: int, *, deep: bool = False) -> tuple[str, str] | None:
-    """Why the file at `path` is not a usable photo, as (code, message), or None.
+@contextlib.contextmanager
+def image_limits(max_pixels: int) -> Iterator[None]:
+    """For the block: Pillow's decompression-bomb limit set to `max_pixels` (site.toml's
+    media.max_pixels) and its bomb warning made an error; restored afterwards."""
+    from PIL import Image
 
-    Opens it with Pillow by content, with the formats `opdc media add` accepts, and
-    reads its size; with `deep`, decodes every pixel too (truncated files often fail
-    only then). More pixels than `max_pixels` is refused as a possible
-    decompression bomb (OPDC303); anything else wrong is OPDC302.
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    from opdc_cli.media import FORMAT_NAMES, FORMATS, PLUGINS
+    from opdc_cli.media import PLUGINS
 
     # Registering the allowed plugins spares Image.open loading all of Pillow's.
     for plugin in PLUGINS:
@@ -756,12 +787,36 @@ def check_image(path: Path, max_pixels: int, *, deep: bool = False) -> tuple[str
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path, formats=FORMATS) as image:
-                width, height = image.size
-                if width * height > max_pixels:
-                    return "OPDC303", _too_many(f"{width * height:,}", max_pixels)
-                if deep:
-                    image.load()
+            yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+
+
+def check_image(path: Path, max_pixels: int, *, deep: bool = False) -> tuple[str, str] | None:
+    """Why the file at `path` is not a usable photo, as (code, message), or None.
+
+    Opens it with Pillow by content, with the formats `opdc media add` accepts, and
+    reads its size; with `deep`, decodes every pixel too (truncated files often fail
+    only then). More pixels than `max_pixels` is refused as a possible
+    decompression bomb (OPDC303); anything else wrong is OPDC302.
+    """
+    with image_limits(max_pixels):
+        return image_problem(path, max_pixels, deep=deep)
+
+
+def image_problem(path: Path, max_pixels: int, *, deep: bool) -> tuple[str, str] | None:
+    """check_image without setting the limits: for many photos inside one image_limits."""
+    from PIL import Image, UnidentifiedImageError
+
+    from opdc_cli.media import FORMAT_NAMES, FORMATS
+
+    try:
+        with Image.open(path, formats=FORMATS) as image:
+            width, height = image.size
+            if width * height > max_pixels:
+                return "OPDC303", _too_many(f"{width * height:,}", max_pixels)
+            if deep:
+                image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         found = re.search(r"\((\d+) pixels\)", str(exc))
         return "OPDC303", _too_many(f"{int(found.group(1)):,}" if found else "too many", max_pixels)
@@ -772,8 +827,6 @@ def check_image(path: Path, max_pixels: int, *, deep: bool = False) -> tuple[str
     except Exception as exc:
         reason = str(exc).strip() or type(exc).__name__
         return "OPDC302", f"the image is damaged or truncated ({reason[:200]}): replace it"
-    finally:
-        Image.MAX_IMAGE_PIXELS = previous
     return None
 
 

@@ -1,0 +1,152 @@
+"""Time `opdc validate` (without --deep) on the synthetic site, next to plain TOML parsing.
+
+    python bench/bench_validate.py [SITE] [--articles 10000] [--runs 5] [--profile]
+
+SITE (default /tmp/site10k-validate) is generated with bench/synth.py --media
+when it does not exist, so photos are real files that validate opens. Each
+measurement is the median of --runs runs of the installed `opdc` script as a
+subprocess (start-up included). The reference, measured in the same run on the
+same files: parsing every article file with tomli alone in one process, which
+is most of what validate has to do. The ratio validate / reference is what to
+compare across machines; the machine is shared and noisy.
+
+--profile adds a cProfile of one in-process run with one worker, grouped into
+where the time goes (TOML parsing, photo headers, media folders, the rest).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+OPDC = Path(sys.executable).parent / "opdc"
+
+
+def ensure_site(folder: Path, articles: int) -> None:
+    if (folder / "site.toml").exists():
+        return
+    print(f"generating {articles} articles with photos in {folder} …", file=sys.stderr)
+    subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "synth.py"),
+            str(folder),
+            "--articles",
+            str(articles),
+            "--media",
+        ],
+        check=True,
+    )
+
+
+def article_files(folder: Path) -> list[Path]:
+    from opdc_cli import store
+
+    return [found.path for found in store.scan(folder / "articles")]
+
+
+def time_command(command: list[str], runs: int) -> tuple[float, int]:
+    """The median wall time of `command` over `runs` runs, and its exit status."""
+    times = []
+    status = 0
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, check=False)
+        times.append(time.perf_counter() - start)
+        status = done.returncode
+        if status not in (0, 1):
+            sys.exit(f"{' '.join(command)} failed:\n{done.stderr.decode()}")
+    return statistics.median(times), status
+
+
+def time_tomli(paths: list[Path], runs: int) -> float:
+    """The median time to read and parse every file with tomli, one process."""
+    import tomli
+
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        for path in paths:
+            text = path.read_bytes().decode("utf-8")
+            if path.name.endswith(".txt"):
+                text = text.split("+++\n", 2)[1]
+            tomli.loads(text)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# (label, file name part, function name part): entry points whose cumulative time is
+# the time of that kind of work (none of them calls another).
+GROUPS = (
+    ("TOML parsing (tomli.loads)", "", "tomli._parser.loads"),
+    ("photo headers (PIL Image.open)", "PIL/Image.py", "open"),
+    ("media folders (scandir, stat)", "opdc_cli/validate.py", "media_listing"),
+    ("web sizes (media.stale_outputs)", "opdc_cli/media.py", "stale_outputs"),
+    ("text checks (regular expressions)", "opdc_cli/validate.py", "_text"),
+)
+
+
+def profile(folder: Path) -> None:
+    """Where one single-process run spends its time, by kind of work."""
+    from opdc_cli.validate import validate_site
+
+    profiler = cProfile.Profile()
+    start = time.perf_counter()
+    profiler.runcall(validate_site, folder, jobs=1)
+    total = time.perf_counter() - start
+    stats = pstats.Stats(profiler)
+    entries = stats.stats  # type: ignore[attr-defined]
+    print(f"\nprofile of one in-process run, one worker: {total:.2f} s (with profiler overhead)")
+    accounted = 0.0
+    for label, file_part, function_part in GROUPS:
+        seconds = sum(
+            row[3]
+            for (filename, _, function), row in entries.items()
+            if file_part in filename
+            and (function == function_part if file_part else function_part in function)
+        )
+        accounted += seconds
+        print(f"  {label:<38} {seconds:6.2f} s  {100 * seconds / total:4.0f} %")
+    rest = total - accounted
+    label = "the rest (reading, store checks, ...)"
+    print(f"  {label:<38} {rest:6.2f} s  {100 * rest / total:4.0f} %")
+    print("\ntop functions by own time:")
+    stats.sort_stats("tottime").print_stats(12)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("site", nargs="?", type=Path, default=Path("/tmp/site10k-validate"))
+    parser.add_argument("--articles", type=int, default=10000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    ensure_site(args.site, args.articles)
+    paths = article_files(args.site)
+    cpus = os.cpu_count() or 1
+    print(f"site: {args.site} ({len(paths)} article files), {cpus} CPUs, {args.runs} runs each")
+    reference = time_tomli(paths, args.runs)
+    rows = [("tomli.loads of every file, 1 process (reference)", reference)]
+    for jobs in sorted({1, cpus}):
+        command = [str(OPDC), "--site", str(args.site), "validate", "--jobs", str(jobs)]
+        seconds, status = time_command(command, args.runs)
+        rows.append((f"opdc validate --jobs {jobs} (exit {status})", seconds))
+    print(f"\n{'what':<52} {'median s':>9} {'files/s':>9} {'x ref':>6}")
+    for what, seconds in rows:
+        print(f"{what:<52} {seconds:9.2f} {len(paths) / seconds:9.0f} {seconds / reference:6.2f}")
+    if args.profile:
+        profile(args.site)
+
+
+if __name__ == "__main__":
+    main()
