@@ -510,6 +510,27 @@ def test_the_sample_site_is_up_to_date_even_with_clone_mtimes(sample_site: Path)
 # --- an interrupted run -------------------------------------------------------------
 
 
+def _interrupt_midway(
+    root: Path, names: list[str], opdc_exe: Path, sig: signal.Signals
+) -> subprocess.CompletedProcess[bytes]:
+    """Start a resize of `names` over two processes and send `sig` to all of them as
+    soon as the first web size appears."""
+    folder = _folder(root)
+    data = _noise_jpeg(folder / names[0], (1200, 900)).read_bytes()
+    for name in names[1:]:
+        (folder / name).write_bytes(data)
+    command = [str(opdc_exe), "--site", str(root), "media", "resize", "--jobs", "2"]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    deadline = time.monotonic() + 60
+    while not any(folder.glob("*_resize.jpg")) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    os.killpg(process.pid, sig)  # the CLI and its worker processes, as a terminal does
+    out, err = process.communicate(timeout=60)
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
+
+
 def test_sigkill_midway_leaves_no_partial_output(
     make_site: MakeSite, make_article: MakeArticle, runner: CliRunner, opdc_exe: Path
 ) -> None:
@@ -517,22 +538,10 @@ def test_sigkill_midway_leaves_no_partial_output(
     names = [f"img{ID}_{n}.jpg" for n in range(1, count + 1)]
     root = _photo_site(make_site, make_article, names)
     folder = _folder(root)
-    data = _noise_jpeg(folder / names[0], (1200, 900)).read_bytes()
-    for name in names[1:]:
-        (folder / name).write_bytes(data)
 
-    process = subprocess.Popen(
-        [str(opdc_exe), "--site", str(root), "media", "resize", "--jobs", "2"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while not any(folder.glob("*_resize.jpg")) and time.monotonic() < deadline:
-        time.sleep(0.005)
-    os.killpg(process.pid, signal.SIGKILL)  # the CLI and its worker processes
-    process.wait()
+    killed = _interrupt_midway(root, names, opdc_exe, signal.SIGKILL)
 
+    assert killed.returncode == -signal.SIGKILL
     outputs = sorted(folder.glob("*_resize.jpg")) + sorted(folder.glob("*_thumb.jpg"))
     assert 0 < len(outputs) < 2 * count, "the kill came before or after the run"
     for path in outputs:
@@ -547,6 +556,24 @@ def test_sigkill_midway_leaves_no_partial_output(
     manifest = json.loads((folder / MANIFEST).read_text())
     assert sorted(manifest["photos"]) == sorted(names)
     assert len(list(folder.glob("*_thumb.jpg"))) == count
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_what_was_made(
+    make_site: MakeSite, make_article: MakeArticle, runner: CliRunner, opdc_exe: Path
+) -> None:
+    names = [f"img{ID}_{n}.jpg" for n in range(1, 31)]
+    root = _photo_site(make_site, make_article, names)
+
+    stopped = _interrupt_midway(root, names, opdc_exe, signal.SIGINT)
+
+    stderr = stopped.stderr.decode()
+    assert stopped.returncode == 130, stderr
+    assert "interrupted: the photos already made are kept" in stderr
+    assert "Traceback" not in stderr
+    assert not [p for p in _folder(root).iterdir() if p.name.endswith(".tmp")]
+    made = {p.name for p in _folder(root).glob("*_thumb.jpg")}
+    rerun = _resize(runner, root, "--dry-run")
+    assert f"would make {len(names) - len(made)}, skip {len(made)}" in rerun.stderr
 
 
 def test_a_second_resize_at_the_same_time_is_refused(

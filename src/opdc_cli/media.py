@@ -717,29 +717,60 @@ def _remove_stale_temps(folder: Path) -> None:
                     os.unlink(folder / name)
 
 
+def _worker_start() -> None:
+    # Ctrl-C reaches the whole process group: only the main process handles it (it
+    # stops the pool and lets running photos finish), so workers print no tracebacks.
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _outcomes(jobs: list[Job], settings: MediaSettings, workers: int) -> Iterator[Outcome]:
     if workers <= 1 or len(jobs) == 1:
         for job in jobs:
             yield make_outputs(job, settings)
         return
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import Future, ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     # Pillow and this module are loaded already: forked workers start at once.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context)
+    pool = ProcessPoolExecutor(
+        max_workers=min(workers, len(jobs)), mp_context=context, initializer=_worker_start
+    )
+    futures = []
+    pending: set[Future[Outcome]] = set()
     try:
         futures = [pool.submit(make_outputs, job, settings) for job in jobs]
+        pending = set(futures)
         for future in as_completed(futures):
+            pending.discard(future)
             yield future.result()
     except BrokenProcessPool:
         raise OpdcError(
             "a worker process died (out of memory?): run again, or with fewer --jobs"
         ) from None
+    except KeyboardInterrupt:
+        # The workers ignore Ctrl-C: the photos they are on are finished, and handed
+        # over too, so that they are recorded before the interrupt goes on.
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future in futures:
+            if future in pending and not future.cancelled() and future.exception() is None:
+                yield future.result()
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _record(plan: ResizePlan, article_id: int, made: Mapping[str, dict[str, Any]]) -> None:
+    """Merge the entries of the photos just made into the article's manifest; entries of
+    photos the article no longer has are dropped."""
+    folder, names = plan.articles[article_id]
+    entries = {k: v for k, v in read_manifest(folder).items() if k in names}
+    entries.update(made)
+    _write_manifest(folder, entries)
 
 
 def run_resize(
@@ -767,20 +798,24 @@ def run_resize(
     with _resize_lock(config.root):
         for folder, _ in plan.articles.values():
             _remove_stale_temps(folder)
-        for outcome in _outcomes(plan.jobs, plan.settings, workers or os.cpu_count() or 1):
-            job = outcome.job
-            if outcome.entry is not None:
-                report.made += 1
-                made[job.article_id][job.name] = outcome.entry
-            elif outcome.error is not None:
-                report.failures.append(Failure(job.article_id, job.name, outcome.error))
-            pending[job.article_id] -= 1
-            if pending[job.article_id] == 0:
-                folder, names = plan.articles[job.article_id]
-                entries = {k: v for k, v in read_manifest(folder).items() if k in names}
-                entries.update(made.pop(job.article_id))
-                _write_manifest(folder, entries)
-            if on_outcome is not None:
-                on_outcome(outcome)
+        try:
+            for outcome in _outcomes(plan.jobs, plan.settings, workers or os.cpu_count() or 1):
+                job = outcome.job
+                if outcome.entry is not None:
+                    report.made += 1
+                    made[job.article_id][job.name] = outcome.entry
+                elif outcome.error is not None:
+                    report.failures.append(Failure(job.article_id, job.name, outcome.error))
+                pending[job.article_id] -= 1
+                if pending[job.article_id] == 0:
+                    _record(plan, job.article_id, made.pop(job.article_id))
+                if on_outcome is not None:
+                    on_outcome(outcome)
+        finally:
+            # Interrupted (Ctrl-C, an error): what was made is recorded all the same,
+            # so that the next run does not make it again.
+            for article_id, entries in made.items():
+                if entries:
+                    _record(plan, article_id, entries)
     report.seconds = time.perf_counter() - started
     return report

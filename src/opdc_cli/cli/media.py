@@ -223,7 +223,14 @@ def resize(
         )
         err().print(_summary(report, dry_run=True))
     else:
-        report = _run_with_progress(site, plan, jobs or os.cpu_count() or 1)
+        try:
+            report = _run_with_progress(site, plan, jobs or os.cpu_count() or 1)
+        except KeyboardInterrupt:
+            err().print(
+                "[yellow]interrupted:[/] the photos already made are kept; "
+                "run the same command again to make the rest"
+            )
+            raise typer.Exit(130) from None
         for failure in report.failures[len(plan.failures) :]:
             _problem_line(failure.error)
         err().print(_summary(report, dry_run=False))
