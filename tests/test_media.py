@@ -356,15 +356,29 @@ def test_a_decompression_bomb_is_refused_by_the_site_limit(
     assert (_folder(root) / f"img{ID}_2_resize.jpg").exists()
 
 
-def test_a_missing_original_and_an_escaping_name_are_reported(
-    make_site: MakeSite, make_article: MakeArticle, runner: CliRunner
+def test_a_missing_original_and_escaping_names_are_reported(
+    make_site: MakeSite, make_article: MakeArticle, runner: CliRunner, tmp_path: Path
 ) -> None:
-    root = _photo_site(make_site, make_article, [f"img{ID}_1.jpg", "../1002/img1002_1.jpg"])
-    result = _resize(runner, root)
-    assert result.exit_code == 1
-    assert f"img{ID}_1.jpg: the original is missing" in result.stderr
-    assert "'..' would leave media/<id>/" in result.stderr
-    assert "failed 2" in result.stderr
+    names = [f"img{ID}_1.jpg", "../1002/img1002_1.jpg", f"img{ID}_3.jpg", f"img{ID}_4.jpg"]
+    root = _photo_site(make_site, make_article, names)
+    outside = _jpeg(tmp_path / "outside.jpg")
+    victim = tmp_path / "victim.jpg"
+    victim.write_bytes(b"must stay")
+    _folder(root).mkdir(parents=True, exist_ok=True)
+    (_folder(root) / f"img{ID}_3.jpg").symlink_to(outside)  # an original from elsewhere
+    _jpeg(_folder(root) / f"img{ID}_4.jpg")
+    (_folder(root) / f"img{ID}_4_resize.jpg").symlink_to(victim)  # an output pointing out
+
+    for extra in ((), ("--force",)):
+        result = _resize(runner, root, *extra)
+        assert result.exit_code == 1
+        assert f"img{ID}_1.jpg: the original is missing" in result.stderr
+        assert "'..' would leave media/<id>/" in result.stderr
+        assert f"'img{ID}_3.jpg' of article {ID}: the path leaves media/<id>/" in result.stderr
+        assert f"'img{ID}_4_resize.jpg' of article {ID}: the path leaves" in result.stderr
+        assert "made 0, skipped 0, failed 4" in result.stderr
+    assert victim.read_bytes() == b"must stay"
+    assert not (_folder(root) / f"img{ID}_3_resize.jpg").exists()
 
 
 def test_an_unknown_article_is_an_error(make_site: MakeSite, runner: CliRunner) -> None:

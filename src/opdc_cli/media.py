@@ -26,6 +26,7 @@ import json
 import math
 import os
 import re
+import stat
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -41,6 +42,7 @@ from opdc_cli.fsutil import atomic_write, create_exclusive, write_if_changed
 from opdc_cli.gallery import MANIFEST as MANIFEST
 from opdc_cli.gallery import (
     ORIGINAL_RE,
+    check_media_name,
     media_path,
     original_name,
     read_manifest,
@@ -90,6 +92,9 @@ DRAFT_GAP = 1.4
 REDUCING_GAP = 2.0
 LOCK_FILE = "media.lock"
 _TEMP_RE = re.compile(r"^\.(img\d+_\d+_(resize|thumb)\.jpg|\.resize\.json)\..+\.tmp$")
+# Two reasons _why_stale gives that callers tell apart from the others.
+NOT_RECORDED = "not recorded"
+ORIGINAL_MISSING = "the original is missing"
 _IMAGE_ERROR = "OPDC302"
 _BOMB_ERROR = "OPDC303"
 _FILE_SIZE_ERROR = "OPDC304"
@@ -349,12 +354,12 @@ def _why_stale(
 ) -> str | None:
     """Why the outputs of `original` must be made again, or None when they are up to date.
 
-    "not recorded" means outputs exist but the manifest does not say how they were
-    made; their mtimes then decide.
+    NOT_RECORDED: the outputs exist, newer than the original, but the manifest does
+    not say how they were made.
     """
     src = _stat(original)
     if src is None:
-        return "the original is missing"
+        return ORIGINAL_MISSING
     outputs = [_stat(web), _stat(thumb)]
     if outputs[0] is None and outputs[1] is None:
         return "not made yet"
@@ -362,7 +367,7 @@ def _why_stale(
         return f"the {'web size' if outputs[0] is None else 'thumbnail'} is missing"
     newer = all(out.st_mtime_ns >= src.st_mtime_ns for out in outputs if out is not None)
     if entry is None:
-        return "not recorded" if newer else "older than the original"
+        return NOT_RECORDED if newer else "older than the original"
     if entry.get("settings") != wanted:
         return "made with other settings"
     recorded = (_dig(entry, "web", "bytes"), _dig(entry, "thumb", "bytes"))
@@ -401,6 +406,33 @@ def _media_of(where: Site | SiteConfig) -> tuple[Path, MediaSettings]:
     return config.root / "media", config.media
 
 
+def _inside(media_dir: Path, article_id: int, name: str) -> Path:
+    """The path of `name` in media/<id>/, proven not to leave it.
+
+    A plain file name that is not a symbolic link costs one lstat; anything else gets
+    the full check of gallery.media_path (which resolves the path), so that checking
+    the photos of thousands of articles stays cheap.
+    """
+    if "/" not in name and check_media_name(name) is None:
+        path = media_dir / str(article_id) / name
+        try:
+            if not stat.S_ISLNK(os.lstat(path).st_mode):
+                return path
+        except OSError:
+            return path  # missing: nothing is read through it
+    return media_path(media_dir, article_id, name)
+
+
+def _photo_paths(media_dir: Path, article_id: int, name: str) -> tuple[Path, Path, Path]:
+    """The original, web size and thumbnail of photo `name`; OpdcError if one leaves
+    media/<id>/."""
+    return (
+        _inside(media_dir, article_id, name),
+        _inside(media_dir, article_id, web_name(name)),
+        _inside(media_dir, article_id, thumb_name(name)),
+    )
+
+
 def stale_outputs(where: Site | SiteConfig, article: Article) -> list[StaleOutput]:
     """The article's photos whose web size or thumbnail is missing or older than the original.
 
@@ -416,13 +448,11 @@ def stale_outputs(where: Site | SiteConfig, article: Article) -> list[StaleOutpu
     stale = []
     for photo in article.photos:
         try:
-            original = media_path(media_dir, article.id, photo.file)
-            web = media_path(media_dir, article.id, web_name(photo.file))
-            thumb = media_path(media_dir, article.id, thumb_name(photo.file))
+            original, web, thumb = _photo_paths(media_dir, article.id, photo.file)
         except OpdcError:
             continue
         reason = _why_stale(original, web, thumb, manifest.get(photo.file), wanted)
-        if reason not in (None, "not recorded", "the original is missing"):
+        if reason not in (None, NOT_RECORDED, ORIGINAL_MISSING):
             stale.append(StaleOutput(article.id, photo, str(reason)))
     return stale
 
@@ -472,19 +502,19 @@ def plan_resize(
     plan = ResizePlan(settings)
     for article in sorted(articles, key=lambda a: a.id):
         folder = media_dir / str(article.id)
-        manifest = read_manifest(folder) if not force else {}
+        manifest = {} if force else read_manifest(folder)
         for photo in article.photos:
             try:
-                original = media_path(media_dir, article.id, photo.file)
-                web = media_path(media_dir, article.id, web_name(photo.file))
-                thumb = media_path(media_dir, article.id, thumb_name(photo.file))
+                original, web, thumb = _photo_paths(media_dir, article.id, photo.file)
             except OpdcError as exc:
                 plan.failures.append(Failure(article.id, photo.file, exc))
                 continue
-            reason = "--force" if force else None
-            if not force:
+            reason: str | None
+            if force:
+                reason = ORIGINAL_MISSING if _stat(original) is None else "--force"
+            else:
                 reason = _why_stale(original, web, thumb, manifest.get(photo.file), wanted)
-            if reason == "the original is missing":
+            if reason == ORIGINAL_MISSING:
                 plan.failures.append(
                     Failure(
                         article.id,
