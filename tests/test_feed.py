@@ -527,6 +527,36 @@ def test_write_all_feeds_writes_every_feed_and_only_what_changed(
     }
 
 
+@pytest.mark.parametrize("cache", [True, False])
+@pytest.mark.parametrize("limit", [None, 1])
+def test_every_feed_of_write_all_feeds_is_what_build_feed_gives(
+    site_dir: Path, tmp_path: Path, cache: bool, limit: int | None
+) -> None:
+    site = Site.open(site_dir, cache=cache)
+    out = tmp_path / "public"
+    results = write_feeds(site, out, now=NOW, limit=limit, full_content=True)
+    config = site.config
+    expected = [
+        (lang, category, atom)
+        for lang in config.languages
+        for category in (None, *config.categories)
+        for atom in (False, True)
+    ]
+    assert len(results) == len(expected)
+    for result, (lang, category, atom) in zip(results, expected, strict=True):
+        data, _ = build_feed(
+            Site.open(site_dir, cache=cache),
+            lang=lang,
+            categories=[category] if category else [],
+            limit=limit,
+            atom=atom,
+            full_content=True,
+            now=NOW,
+        )
+        assert result.path.read_bytes() == data, result.path
+        assert result.items == len(parsed(data).entries)
+
+
 def test_write_all_feeds_warns_once_per_article(
     make_site: MakeSite, make_article: MakeArticle, tmp_path: Path
 ) -> None:

@@ -365,6 +365,29 @@ def write_file(path: Path, data: bytes) -> bool:
         raise OpdcError(f"cannot write the feed: {exc.strerror or exc}", path) from None
 
 
+def _every_selection(
+    site: Site, limit: int, now: datetime
+) -> list[tuple[tuple[str, str | None], list[Article]]]:
+    """What select() gives for each language and each (language, category), in order.
+
+    Asking select() 2 × (1 + categories) times would make the index check every
+    file that often; instead one list of the live articles' summaries (newest first,
+    without their text) is cut up here, and one more query reads the chosen ones.
+    """
+    config = site.config
+    live = site.summaries(Query(states=("published",), now=now))
+    chosen: list[tuple[tuple[str, str | None], list[int]]] = []
+    for lang in config.languages:
+        in_lang = [summary for summary in live if lang in summary.languages]
+        for category in (None, *config.categories):
+            ids = [s.id for s in in_lang if category is None or s.category == category][:limit]
+            chosen.append(((lang, category), ids))
+    wanted = tuple(sorted({i for _, ids in chosen for i in ids}))
+    # An empty `ids` would mean "every article": ask only when something was chosen.
+    found = {a.id: a for a in site.articles(Query(ids=wanted, now=now))} if wanted else {}
+    return [(key, [found[i] for i in ids if i in found]) for key, ids in chosen]
+
+
 @dataclass(frozen=True)
 class FeedFile:
     """One feed written by write_feeds: where, whether its bytes changed, how many items."""
@@ -392,17 +415,16 @@ def write_feeds(
     """
     config = site.config
     now = now or datetime.now(config.tz)
+    _check(config, config.primary_language, (), limit)
     cleaner = _Cleaner(site.root)
     results = []
-    for lang in config.languages:
-        for category in (None, *config.categories):
-            categories = (category,) if category else ()
-            articles = select(site, lang=lang, categories=categories, limit=limit, now=now)
-            for atom in (False, True):
-                channel = _Channel(lang, categories, (), atom, full_content)
-                data = _render(config, site.media_dir, articles, channel, cleaner)
-                path = folder / urls.feed_path(lang, category, atom)
-                results.append(FeedFile(path, write_file(path, data), len(articles)))
+    for (lang, category), articles in _every_selection(site, limit or config.feed.limit, now):
+        categories = (category,) if category else ()
+        for atom in (False, True):
+            channel = _Channel(lang, categories, (), atom, full_content)
+            data = _render(config, site.media_dir, articles, channel, cleaner)
+            path = folder / urls.feed_path(lang, category, atom)
+            results.append(FeedFile(path, write_file(path, data), len(articles)))
     if warn:
         for message in cleaner.warnings():
             warn(message)
