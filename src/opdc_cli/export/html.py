@@ -54,6 +54,9 @@ if TYPE_CHECKING:
 # Bump when the page-building code changes what it writes: every page is then rebuilt.
 FORMAT = 1
 MANIFEST = ".opdc-export.json"
+# Each article's index entries (title, summary, thumbnail), one file per article, so a
+# re-export reads only those of the index pages it renders again.
+CARDS = ".opdc-export-cards"
 STYLE_PATH = "static/style.css"
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 PACKAGE_STYLE = Path(__file__).parent / "static" / "style.css"
@@ -151,10 +154,6 @@ def _rel(root: str, path: str) -> str:
 
 def _root_of(path: str) -> str:
     return "../" * path.count("/")
-
-
-def _is_live(entry: dict[str, Any], now: datetime) -> bool:
-    return bool(entry["status"] == "published" and datetime.fromisoformat(entry["date"]) <= now)
 
 
 class _Renderer:
@@ -576,6 +575,7 @@ class _Result:
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
     warnings: list[str] = field(default_factory=list)
+    cards: dict[str, dict[str, Any]] | None = None
     # OpdcError's parts: an exception with extra fields does not survive pickling whole.
     problem: tuple[str, str | None, int | None, int | None, str | None] | None = None
     fatal: bool = False
@@ -585,22 +585,34 @@ def _as_parts(exc: OpdcError) -> tuple[str, str | None, int | None, int | None, 
     return (exc.message, str(exc.path) if exc.path else None, exc.line, exc.col, exc.code)
 
 
+def _read(renderer: _Renderer, paths: list[str]) -> Article:
+    files = [f for f in (store.classify(Path(p)) for p in paths) if f is not None]
+    return store.read_article(files, renderer.config)
+
+
+def _save_cards(out: Path, article_id: int, cards: dict[str, dict[str, Any]]) -> None:
+    data = json.dumps(cards, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    write_if_changed(out / CARDS / f"{article_id}.json", data, sync=False)
+
+
 def _build(renderer: _Renderer, article_id: int, paths: list[str]) -> _Result:
     job = renderer.job
     result = _Result(article_id)
-    files = [f for f in (store.classify(Path(p)) for p in paths) if f is not None]
     try:
-        article = store.read_article(files, job.config)
+        article = _read(renderer, paths)
     except OpdcError as exc:
         result.problem = _as_parts(exc)
         return result
     items = gallery(job.media_dir, article)
+    cards = renderer.cards(article, items)
+    _save_cards(job.out, article.id, cards)
+    result.cards = cards
     entry: dict[str, Any] = {
         "id": article.id,
-        "date": article.date.isoformat(),
+        "ts": article.date.timestamp(),
         "status": article.status,
         "category": article.category,
-        "cards": renderer.cards(article, items),
+        "cards": {lang: card["hash"] for lang, card in cards.items()},
         "pages": [],
         "media": [],
     }
@@ -616,15 +628,14 @@ def _build(renderer: _Renderer, article_id: int, paths: list[str]) -> _Result:
                 result.written.append(path)
             else:
                 result.unchanged += 1
+        folder = job.media_dir / str(article.id)
         for path in media:
-            parts = path.split("/")
-            source = job.media_dir / parts[1] / "/".join(parts[2:])
-            if _publish_media(source, job.out / path):
+            if _publish_media(folder / path.split("/", 2)[2], job.out / path):
                 result.written.append(path)
             else:
                 result.unchanged += 1
         entry["pages"] = list(pages)
-        entry["media"] = media
+        entry["media"] = [path.split("/", 2)[2] for path in media]
     result.entry = entry
     return result
 
@@ -651,21 +662,51 @@ def _load_manifest(out: Path, report: ExportReport) -> dict[str, Any]:
     return data
 
 
-def _stamp(paths: Iterable[Path], media: Path, root: Path) -> list[Any]:
+def _stamp(paths: list[str], media: str, skip: int) -> list[Any]:
     """Size and modification time (ns) of the article's files and of its media folder.
 
     Replacing a photo by renaming a new file into place (as `opdc media resize` and
     every atomic writer do) changes the folder's time, so the folder stands for its files.
+    Plain strings and os.stat: this runs for every article on every export.
     """
     stamp: list[Any] = []
     for path in paths:
-        info = path.stat()
-        stamp.append([path.relative_to(root).as_posix(), info.st_size, info.st_mtime_ns])
+        info = os.stat(path)
+        stamp.append([path[skip:].replace(os.sep, "/"), info.st_size, info.st_mtime_ns])
     try:
-        stamp.append(media.stat().st_mtime_ns)
+        stamp.append(os.stat(media).st_mtime_ns)
     except FileNotFoundError:
         stamp.append(None)
     return stamp
+
+
+def _files_of(entry: dict[str, Any]) -> set[str]:
+    """The pages and photos written for one article (its manifest entry)."""
+    found = set(entry.get("pages", ()))
+    found.update(urls.media_path(entry["id"], name) for name in entry.get("media", ()))
+    return found
+
+
+class _Listing:
+    """Which files the output folder holds, one directory listing per folder asked about."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.folders: dict[str, set[str]] = {}
+
+    def has(self, path: str) -> bool:
+        folder, _, name = path.rpartition("/")
+        names = self.folders.get(folder)
+        if names is None:
+            try:
+                names = set(os.listdir(self.out / folder))
+            except OSError:
+                names = set()
+            self.folders[folder] = names
+        return name in names
+
+    def all(self, paths: Iterable[str]) -> bool:
+        return all(self.has(path) for path in paths)
 
 
 # --- the export ------------------------------------------------------------------------
@@ -693,10 +734,6 @@ def check_output(site: Site, out: Path, clean: bool) -> Path:
     if (target / SITE_FILE).exists():
         raise UsageError(f"-o {out}: holds a {SITE_FILE}; that is a site, not an export folder")
     return target
-
-
-def _pages_exist(out: Path, paths: Iterable[str]) -> bool:
-    return all(os.path.exists(out / path) for path in paths)
 
 
 def export_site(
@@ -731,30 +768,40 @@ def export_site(
     key = global_key(config, templates, with_originals)
     manifest = _load_manifest(out, report)
     same_build = manifest.get("global") == key
-    old_articles: dict[str, dict[str, Any]] = manifest.get("articles", {}) if same_build else {}
+    before: dict[str, dict[str, Any]] = manifest.get("articles", {})
+    reusable = before if same_build else {}
+    listing = _Listing(out)
+    moment = now.timestamp()
 
     groups, problems = store.group(site.files())
     report.problems.extend(problems)
     entries: dict[str, dict[str, Any]] = {}
+    sources: dict[int, list[str]] = {}
     tasks: list[tuple[int, list[str]]] = []
+    skip = len(str(site.root)) + 1
+    media_prefix = str(site.media_dir) + os.sep
     for article_id, files in groups.items():
-        paths = [f.path for f in files]
+        paths = [str(f.path) for f in files]
+        sources[article_id] = paths
         try:
-            stamp = _stamp(paths, site.media_folder(article_id), site.root)
+            stamp = _stamp(paths, media_prefix + str(article_id), skip)
         except OSError:
             continue  # deleted while we looked: the next run sees it gone
-        cached = old_articles.get(str(article_id))
+        slot = str(article_id)
+        cached = reusable.get(slot)
         if cached is not None and cached["stamp"] == stamp:
-            showing = _is_live(cached, now)
-            if (showing and cached["pages"] and _pages_exist(out, cached["pages"])) or (
+            showing = cached["status"] == "published" and cached["ts"] <= moment
+            if (showing and cached["pages"] and listing.all(cached["pages"])) or (
                 not showing and not cached["pages"]
             ):
-                entries[str(article_id)] = cached
+                entries[slot] = cached
                 continue
-        entries[str(article_id)] = {"stamp": stamp}
-        tasks.append((article_id, [str(p) for p in paths]))
+        entries[slot] = {"stamp": stamp}
+        tasks.append((article_id, paths))
 
     report.reread = len(tasks)
+    rebuilt: set[int] = set()
+    fresh: dict[int, dict[str, dict[str, Any]]] = {}
     for result in _run(job, renderer, tasks, jobs, progress):
         slot = str(result.id)
         if result.problem is not None:
@@ -763,46 +810,79 @@ def export_site(
             if result.fatal:
                 raise error
             report.problems.append(error)
-            if slot in old_articles:
-                entries[slot] = old_articles[slot]  # keep what was published, retry next time
+            if slot in reusable:
+                entries[slot] = reusable[slot]  # keep what was published, retry next time
             else:
                 del entries[slot]
             continue
-        assert result.entry is not None
+        assert result.entry is not None and result.cards is not None
         result.entry["stamp"] = entries[slot]["stamp"]
         entries[slot] = result.entry
+        fresh[result.id] = result.cards
+        rebuilt.add(result.id)
         report.written.extend(result.written)
         report.unchanged += result.unchanged
         report.warnings.extend(result.warnings)
 
-    live = {slot: entry for slot, entry in entries.items() if _is_live(entry, now)}
-    for entry in entries.values():
-        if not _is_live(entry, now):
-            entry["pages"], entry["media"] = [], []
+    live = []
+    for slot, entry in entries.items():
+        if entry["status"] == "published" and entry["ts"] <= moment:
+            live.append(entry)
+        elif entry["pages"] or entry["media"]:
+            entries[slot] = {**entry, "pages": [], "media": []}  # its time has not come (again)
+    live.sort(key=lambda e: (e["ts"], e["id"]), reverse=True)
     report.articles = len(live)
 
-    outputs: set[str] = set()
-    for entry in live.values():
-        outputs.update(entry["pages"])
-        outputs.update(entry["media"])
+    def cards_of(article_id: int) -> dict[str, dict[str, Any]]:
+        """The index entries of an article: from this run, the card cache, or its files."""
+        if article_id in fresh:
+            return fresh[article_id]
+        wanted = entries[str(article_id)]["cards"]
+        try:
+            cards: dict[str, dict[str, Any]] = json.loads(
+                (out / CARDS / f"{article_id}.json").read_bytes()
+            )
+            if {lang: card["hash"] for lang, card in cards.items()} == wanted:
+                return cards
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass
+        article = _read(renderer, sources[article_id])
+        cards = renderer.cards(article, gallery(site.media_dir, article))
+        _save_cards(out, article_id, cards)
+        return cards
 
     old_indexes: dict[str, str] = manifest.get("indexes", {}) if same_build else {}
-    indexes = _write_indexes(renderer, live, out, key, old_indexes, report, progress)
-    outputs.update(indexes)
+    indexes = _write_indexes(renderer, live, key, old_indexes, listing, cards_of, report, progress)
 
     if write_if_changed(out / STYLE_PATH, _style(templates), sync=False):
         report.written.append(STYLE_PATH)
     else:
         report.unchanged += 1
-    outputs.add(STYLE_PATH)
 
-    feeds = _write_feeds(site, out, now, manifest, report, changed=bool(tasks) or not same_build)
-    outputs.update(feeds)
+    lists = feed_lists(config, live)
+    old_lists: dict[str, list[int]] = manifest.get("feed_lists", {}) if same_build else {}
+    shown = {i for ids in (*lists.values(), *old_lists.values()) for i in ids}
+    feeds: list[str] = manifest.get("feeds", [])
+    if lists != old_lists or rebuilt & shown or not feeds or not listing.all(feeds):
+        feeds = _write_feeds(site, out, now, report)
 
-    old_outputs = set(manifest.get("outputs", []))
-    report.removed.extend(_remove(out, sorted(old_outputs - outputs)))
+    # What an earlier export wrote and this one does not: only entries that changed can
+    # have left files behind.
+    stale = set(manifest.get("indexes", {})) - set(indexes)
+    stale.update(set(manifest.get("feeds", [])) - set(feeds))
+    for slot, old in before.items():
+        new = entries.get(slot)
+        if new is not old:
+            stale.update(_files_of(old) - (_files_of(new) if new else set()))
+            if new is None:
+                stale.add(f"{CARDS}/{slot}.json")
+    report.removed.extend(_remove(out, sorted(stale)))
     if clean:
-        report.removed.extend(_clean(out, outputs))
+        keep = {STYLE_PATH, *indexes, *feeds}
+        keep.update(f"{CARDS}/{slot}.json" for slot in entries)
+        for entry in live:
+            keep.update(_files_of(entry))
+        report.removed.extend(_clean(out, keep))
     # One sync for every page and photo written without their own, before the manifest
     # says they are there.
     os.sync()
@@ -815,7 +895,7 @@ def export_site(
                 "articles": entries,
                 "indexes": indexes,
                 "feeds": feeds,
-                "outputs": sorted(outputs),
+                "feed_lists": lists,
             },
             ensure_ascii=False,
             sort_keys=True,
@@ -823,6 +903,30 @@ def export_site(
         ),
     )
     return report
+
+
+def feed_lists(config: SiteConfig, live: list[dict[str, Any]]) -> dict[str, list[int]]:
+    """The ids each feed lists (the newest of each language and category, as
+    opdc_cli.feed selects them): when neither these nor the listed articles change,
+    the feeds' bytes cannot change and they are not rebuilt."""
+    limit = config.feed.limit
+    lists: dict[str, list[int]] = {
+        f"{lang}/{category or ''}": []
+        for lang in config.languages
+        for category in (None, *config.categories)
+    }
+    open_lists = len(lists)
+    for entry in live:  # newest first: stop as soon as every list is full
+        for lang in entry["cards"]:
+            for key in (f"{lang}/", f"{lang}/{entry['category']}"):
+                ids = lists.get(key)
+                if ids is not None and len(ids) < limit:
+                    ids.append(entry["id"])
+                    if len(ids) == limit:
+                        open_lists -= 1
+        if not open_lists:
+            break
+    return lists
 
 
 def _run(
@@ -855,44 +959,48 @@ def _run(
 
 def _write_indexes(
     renderer: _Renderer,
-    live: dict[str, dict[str, Any]],
-    out: Path,
+    ordered: list[dict[str, Any]],
     key: str,
     old: dict[str, str],
+    listing: _Listing,
+    cards_of: Callable[[int], dict[str, dict[str, Any]]],
     report: ExportReport,
     progress: Progress | None,
 ) -> dict[str, str]:
     """Render the index pages whose entries changed; their paths with their input hashes."""
     config = renderer.config
-    ordered = sorted(
-        live.values(), key=lambda e: (datetime.fromisoformat(e["date"]), e["id"]), reverse=True
-    )
-    plan: list[tuple[str, str | None, int, int, list[dict[str, Any]], str]] = []
+    out = renderer.job.out
+    listed: dict[tuple[str, str | None], list[dict[str, Any]]] = {
+        (lang, category): [] for lang in config.languages for category in (None, *config.categories)
+    }
+    for entry in ordered:
+        for lang in entry["cards"]:
+            for group in ((lang, None), (lang, entry["category"])):
+                if group in listed:
+                    listed[group].append(entry)
     size = config.html.page_size
-    for lang in config.languages:
-        for category in (None, *config.categories):
-            cards = [
-                e["cards"][lang]
-                for e in ordered
-                if lang in e["cards"] and (category is None or e["category"] == category)
-            ]
-            chunks = [cards[i : i + size] for i in range(0, len(cards), size)] or [[]]
-            for number, chunk in enumerate(chunks, start=1):
-                path = urls.index_path(lang, number, category)
-                plan.append((lang, category, number, len(chunks), chunk, path))
-                if lang == config.primary_language and category is None and number == 1:
-                    # The site's front door: the primary language's home page.
-                    plan.append((lang, category, number, len(chunks), chunk, "index.html"))
+    plan: list[tuple[str, str | None, int, int, list[dict[str, Any]], str]] = []
+    for (lang, category), members in listed.items():
+        chunks = [members[i : i + size] for i in range(0, len(members), size)] or [[]]
+        for number, chunk in enumerate(chunks, start=1):
+            path = urls.index_path(lang, number, category)
+            plan.append((lang, category, number, len(chunks), chunk, path))
+            if lang == config.primary_language and category is None and number == 1:
+                # The site's front door: the primary language's home page.
+                plan.append((lang, category, number, len(chunks), chunk, "index.html"))
     written: dict[str, str] = {}
     todo = []
     for lang, category, number, count, chunk, path in plan:
-        page_key = _digest(key, path, lang, category, number, count, [c["hash"] for c in chunk])
+        parts = [key, path, lang, category or "", str(number), str(count)]
+        parts.extend(entry["cards"][lang] for entry in chunk)
+        page_key = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).hexdigest()
         written[path] = page_key
-        if old.get(path) == page_key and (out / path).exists():
+        if old.get(path) == page_key and listing.has(path):
             continue
         todo.append((lang, category, number, count, chunk, path))
     for done, (lang, category, number, count, chunk, path) in enumerate(todo, start=1):
-        html = renderer.index(lang, category, chunk, number, count, path)
+        cards = [cards_of(entry["id"])[lang] for entry in chunk]
+        html = renderer.index(lang, category, cards, number, count, path)
         if write_if_changed(out / path, html, sync=False):
             report.written.append(path)
         else:
@@ -902,18 +1010,8 @@ def _write_indexes(
     return written
 
 
-def _write_feeds(
-    site: Site,
-    out: Path,
-    now: datetime,
-    manifest: dict[str, Any],
-    report: ExportReport,
-    changed: bool,
-) -> list[str]:
-    """Every feed, in place under feeds/; rewritten only when articles or the build changed."""
-    old: list[str] = manifest.get("feeds", [])
-    if not changed and old and _pages_exist(out, old):
-        return old
+def _write_feeds(site: Site, out: Path, now: datetime, report: ExportReport) -> list[str]:
+    """Every feed, in place under feeds/ (opdc_cli.feed); their paths."""
     from opdc_cli.feed import write_feeds
 
     paths = []
