@@ -29,6 +29,7 @@ from typing import Any, Literal
 from opdc_cli import store
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.gallery import check_media_name, media_path, thumb_name, web_name
+from opdc_cli.media import FORMAT_NAMES, FORMATS, MANIFEST, PLUGINS, stale_outputs
 from opdc_cli.model import Article, normalize_newlines
 from opdc_cli.site import SITE_FILE, SiteConfig, check_config
 from opdc_cli.store import ArticleFile
@@ -329,6 +330,21 @@ class Located:
             ),
         ]
 
+    def values(self) -> list[str]:
+        """Every string of the article, as `fields` gives them, without their places."""
+        article = self.article
+        found = [
+            value
+            for translation in article.translations.values()
+            for value in (translation.title, translation.summary, translation.credit)
+        ]
+        found += (translation.body for translation in article.translations.values())
+        found += (text for _, _, _, texts in self.items() for text in texts.values())
+        if article.event is not None:
+            found += article.event.places.values()
+        found += article.tags
+        return found
+
     def fields(self) -> Iterator[Field]:
         """Every string of the article with where it is written."""
         article = self.article
@@ -365,8 +381,17 @@ class ArticleChecker:
     now: datetime | None = None
     _problems: list[Problem] = field(default_factory=list, init=False, repr=False)
 
-    def check(self, files: list[ArticleFile]) -> list[Problem]:
-        """Every problem of the article made of `files` (the files of one id)."""
+    def check(self, groups: Iterable[list[ArticleFile]]) -> list[Problem]:
+        """Every problem of the articles in `groups` (each the files of one id)."""
+        found: list[Problem] = []
+        # Pillow's limits are set once for all the photos: per article it cost a tenth
+        # of the run.
+        with image_limits(self.config.media.max_pixels):
+            for files in groups:
+                found += self._check_one(files)
+        return found
+
+    def _check_one(self, files: list[ArticleFile]) -> list[Problem]:
         article_id = files[0].id
         article, errors = store.check_article(files, self.config)
         self._problems = [from_error(error, article_id) for error in errors]
@@ -493,26 +518,32 @@ class ArticleChecker:
             )
 
     def _text(self, located: Located) -> None:
-        article_id = located.article.id
-        for item in located.fields():
-            for match in FORBIDDEN.finditer(item.value):
-                char = match.group()
-                kind = (
-                    "a C1 control character (often a Windows quote read as TIS-620)"
-                    if "\x80" <= char <= "\x9f"
-                    else "a control character XML forbids"
-                )
-                self._add(
-                    item.source,
-                    item.source.place(item.parts, item.value, match.start()),
-                    "OPDC401",
-                    "error",
-                    f"{item.label} contains U+{ord(char):04X}, {kind}: delete it or type "
-                    "the intended character",
-                    article_id,
-                )
-            if item.parts == BODY or item.label.endswith("body"):
-                self._body(item, article_id)
+        article = located.article
+        # One scan of all the text at once; the field by field search only on a hit.
+        if FORBIDDEN.search("\n".join(located.values())):
+            for item in located.fields():
+                self._forbidden(item, article.id)
+        for lang, translation in article.translations.items():
+            if translation.body:
+                self._body(located.text_field(lang, "body", translation.body), article.id)
+
+    def _forbidden(self, item: Field, article_id: int) -> None:
+        for match in FORBIDDEN.finditer(item.value):
+            char = match.group()
+            kind = (
+                "a C1 control character (often a Windows quote read as TIS-620)"
+                if "\x80" <= char <= "\x9f"
+                else "a control character XML forbids"
+            )
+            self._add(
+                item.source,
+                item.source.place(item.parts, item.value, match.start()),
+                "OPDC401",
+                "error",
+                f"{item.label} contains U+{ord(char):04X}, {kind}: delete it or type "
+                "the intended character",
+                article_id,
+            )
 
     def _body(self, item: Field, article_id: int) -> None:
         body = item.value
@@ -559,23 +590,18 @@ class ArticleChecker:
         referenced: set[str] = set()
         # Photos whose web sizes the quick mtime test could not clear.
         unsure: dict[str, tuple[Source, tuple[PathPart, ...]]] = {}
-        limits = (
-            image_limits(self.config.media.max_pixels)
-            if article.photos
-            else contextlib.nullcontext()
-        )
-        with limits:
-            for kind, index, name, texts in located.items():
-                referenced.add(name)
-                source, parts = located.item_file(kind, index)
-                ok = self._media_file(source, parts, article.id, name, listing)
-                if kind != "photos":
-                    continue
-                referenced.update((web_name(name), thumb_name(name)))
-                usable = ok and self._image(source, parts, article.id, folder / name, name)
-                if usable and not _fresh(name, listing):
-                    unsure[name] = (source, parts)
-                self._alt_text(located, index, name, texts)
+        for kind, index, name, texts in located.items():
+            referenced.add(name)
+            source, parts = located.item_file(kind, index)
+            ok = self._media_file(source, parts, article.id, name, listing)
+            if kind != "photos":
+                continue
+            made = (web_name(name), thumb_name(name))
+            referenced.update(made)
+            usable = ok and self._image(source, parts, article.id, folder / name, name)
+            if usable and not _fresh(name, made, listing):
+                unsure[name] = (source, parts)
+            self._alt_text(located, index, name, texts)
         if unsure:
             self._web_sizes(article, unsure)
         for name in sorted(set(listing.files) - referenced):
@@ -668,8 +694,6 @@ class ArticleChecker:
     def _web_sizes(
         self, article: Article, unsure: Mapping[str, tuple[Source, tuple[PathPart, ...]]]
     ) -> None:
-        from opdc_cli.media import stale_outputs
-
         for stale in stale_outputs(self.config, article):
             if stale.photo.file in unsure:
                 source, parts = unsure[stale.photo.file]
@@ -684,15 +708,15 @@ class ArticleChecker:
                 )
 
 
-def _fresh(name: str, listing: Listing) -> bool:
-    """Web size and thumbnail exist and are newer than the original, and no manifest
+def _fresh(name: str, made: tuple[str, str], listing: Listing) -> bool:
+    """The outputs `made` of photo `name` exist and are newer than it, and no manifest
     says otherwise: what media.stale_outputs would conclude, without its work."""
     if listing.manifest:
         return False
     original = listing.files.get(name)
-    made = [listing.files.get(web_name(name)), listing.files.get(thumb_name(name))]
+    outputs = [listing.files.get(output) for output in made]
     return original is not None and all(
-        out is not None and out.st_mtime_ns >= original.st_mtime_ns for out in made
+        out is not None and out.st_mtime_ns >= original.st_mtime_ns for out in outputs
     )
 
 
@@ -743,8 +767,6 @@ class Listing:
 
 def media_listing(folder: Path) -> Listing:
     """The files under media/<id>/ (sub-folders included), with their stats."""
-    from opdc_cli.media import MANIFEST
-
     listing = Listing()
     pending = [(folder, "")]
     while pending:
@@ -777,8 +799,6 @@ def image_limits(max_pixels: int) -> Iterator[None]:
     media.max_pixels) and its bomb warning made an error; restored afterwards."""
     from PIL import Image
 
-    from opdc_cli.media import PLUGINS
-
     # Registering the allowed plugins spares Image.open loading all of Pillow's.
     for plugin in PLUGINS:
         importlib.import_module(f"PIL.{plugin}")
@@ -807,8 +827,6 @@ def check_image(path: Path, max_pixels: int, *, deep: bool = False) -> tuple[str
 def image_problem(path: Path, max_pixels: int, *, deep: bool) -> tuple[str, str] | None:
     """check_image without setting the limits: for many photos inside one image_limits."""
     from PIL import Image, UnidentifiedImageError
-
-    from opdc_cli.media import FORMAT_NAMES, FORMATS
 
     try:
         with Image.open(path, formats=FORMATS) as image:
@@ -1005,7 +1023,7 @@ def _start_worker(checker: ArticleChecker) -> None:
 
 def _check_chunk(chunk: list[list[ArticleFile]]) -> list[Problem]:
     assert _WORKER is not None, "the worker was started without its checker"
-    return [problem for files in chunk for problem in _WORKER.check(files)]
+    return _WORKER.check(chunk)
 
 
 def _check_all(
@@ -1013,7 +1031,7 @@ def _check_all(
 ) -> list[Problem]:
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(groups) < POOL_THRESHOLD:
-        return [problem for files in groups for problem in checker.check(files)]
+        return checker.check(groups)
     # Imported once here, so that forked workers start with them loaded.
     import tomli  # noqa: F401
     from PIL import Image
