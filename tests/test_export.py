@@ -478,6 +478,25 @@ def test_reexport_after_one_change_rewrites_only_what_depends_on_it(
     assert pages == {"th/news/3000.html", "th/page/3.html", "th/category/headline/page/2.html"}
     assert not any(p.startswith("en/") for p in rewritten)
     assert "หัวข้อใหม่" in (out / "th" / "page" / "3.html").read_text(encoding="utf-8")
+    # The feeds list the 20 newest: an old article's change leaves them alone...
+    assert not any(p.startswith("feeds/") for p in rewritten)
+
+    newest = articles[-1]
+    store.write_article(
+        replace(newest, translations={"th": Translation(title="ข่าวล่าสุดฉบับแก้ไข")}),
+        root / "articles" / "2018",
+        "toml",
+        ("th", "en"),
+    )
+    before = snapshot(out)
+    report = export_site(Site.open(root, cache=False), out, jobs=1)
+    after = snapshot(out)
+    rewritten = {path for path in after if after[path] != before.get(path)}
+    # ...the newest one's change rewrites the feeds that list it, and its English page goes.
+    assert {"feeds/th/rss.xml", "feeds/th/headline.rss.xml", "feeds/en/rss.xml"} <= rewritten
+    assert "ข่าวล่าสุดฉบับแก้ไข" in (out / "feeds" / "th" / "rss.xml").read_text(encoding="utf-8")
+    assert "feeds/th/activities.rss.xml" not in rewritten
+    assert report.removed == ["en/news/3044.html"]
 
 
 def test_deleted_article_pages_go_and_foreign_files_stay_unless_clean(
