@@ -14,8 +14,6 @@ import typer
 from opdc_cli.cli.common import err, out, state, stdout_is_terminal
 
 if TYPE_CHECKING:
-    from rich.text import Text
-
     from opdc_cli.validate import Problem
 
 
@@ -115,36 +113,35 @@ def validate(
 
 
 def _print_report(problems: Sequence[Problem], base: Path) -> None:
-    """The problems grouped by file, errors red, warnings yellow."""
+    """The problems grouped by file, errors red, warnings yellow; long messages wrap
+    in their own column."""
+    from itertools import groupby
+
+    from rich.table import Table
     from rich.text import Text
 
-    from opdc_cli.report import display_path
+    from opdc_cli.report import clean, display_path
 
     console = out()
-    current: Path | None = None
-    for problem in problems:
-        if problem.path != current:
-            current = problem.path
-            if problem is not problems[0]:
-                console.print()
-            console.print(Text(display_path(current, base), style="bold underline"))
-        console.print(_row(problem))
-
-
-def _row(problem: Problem) -> Text:
-    from rich.text import Text
-
-    from opdc_cli.report import clean
-
-    place = f"{problem.line}:{problem.col}" if problem.line is not None else "-"
-    return Text.assemble(
-        f"  {place:>8}  ",
-        (f"{problem.severity:<7}", STYLES[problem.severity]),
-        "  ",
-        (problem.code, "dim"),
-        "  ",
-        clean(problem.message),
-    )
+    for number, (path, group) in enumerate(groupby(problems, key=lambda p: p.path)):
+        if number:
+            console.print()
+        console.print(Text(display_path(path, base), style="bold underline"))
+        table = Table.grid(padding=(0, 2))
+        # Fixed widths, so that every file's rows line up with the others'.
+        table.add_column(justify="right", no_wrap=True, min_width=9)
+        table.add_column(no_wrap=True, min_width=7)
+        table.add_column(no_wrap=True)
+        table.add_column(overflow="fold")
+        for problem in group:
+            place = f"{problem.line}:{problem.col}" if problem.line is not None else "-"
+            table.add_row(
+                Text(place),
+                Text(problem.severity, style=STYLES[problem.severity]),
+                Text(problem.code, style="dim"),
+                Text(clean(problem.message)),
+            )
+        console.print(table)
 
 
 def register(app: typer.Typer) -> None:
