@@ -533,6 +533,27 @@ def test_terminal_report_groups_by_file(
 # --- the sample site and the pre-commit hook --------------------------------------------
 
 
+def test_the_sample_site_validates_clean_with_strict(
+    sample_site: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(sample_site)
+    result = runner.invoke(app, ["validate", "--strict"])
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout == ""
+    assert "no problems in 5 articles" in result.stderr
+    # A fresh clone gives files arbitrary times: originals newer than their web sizes
+    # are still up to date, since the manifests say what they were made from.
+    for original in (sample_site / "media").glob("*/img*_[0-9].jpg"):
+        os.utime(original, ns=(0, original.stat().st_mtime_ns + 10**11))
+    assert runner.invoke(app, ["validate", "--strict"]).exit_code == 0
+    # A changed original is out of date, whatever its time.
+    photo = sample_site / "media" / "26465" / "img26465_1.jpg"
+    write_jpeg(photo, size=(80, 60))
+    changed = runner.invoke(app, ["validate", "--strict", "media/26465"])
+    assert changed.exit_code == 1
+    assert "OPDC308" in changed.stdout and "opdc media resize 26465" in changed.stdout
+
+
 def _git(cwd: Path, *args: str) -> None:
     subprocess.run(
         ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
