@@ -469,7 +469,7 @@ def test_reexport_after_one_change_rewrites_only_what_depends_on_it(
     assert report.reread == 1
     after = snapshot(out)
     rewritten = {path for path in after if after[path] != before.get(path)}
-    assert rewritten - {MANIFEST, f"{CARDS}/3000.json"} == set(report.written)
+    assert rewritten - {MANIFEST, CARDS} == set(report.written)
     # Its Thai page, the Thai index pages it is on (all news page 3, headline page 2, the
     # front page does not list it), and the Thai feeds that list it; nothing in English.
     assert "th/news/3000.html" in rewritten
@@ -620,7 +620,7 @@ def test_a_broken_manifest_is_rebuilt_without_rewriting_identical_pages(
     assert result.exit_code == 0
     assert "manifest" in result.stderr
     after = snapshot(out)
-    assert {p for p in after if after[p] != before[p]} == {MANIFEST}
+    assert {p for p in after if after[p] != before[p]} <= {MANIFEST, CARDS}
     assert not [p for p in after if p.endswith(".tmp")]
 
 

@@ -26,6 +26,7 @@ unless `clean` is set.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import multiprocessing
@@ -54,9 +55,9 @@ if TYPE_CHECKING:
 # Bump when the page-building code changes what it writes: every page is then rebuilt.
 FORMAT = 1
 MANIFEST = ".opdc-export.json"
-# Each article's index entries (title, summary, thumbnail), one file per article, so a
-# re-export reads only those of the index pages it renders again.
-CARDS = ".opdc-export-cards"
+# Each article's index entries (title, summary, thumbnail) by id, so that a re-export
+# reads only those of the index pages it renders again.
+CARDS = ".opdc-export-cards.sqlite"
 STYLE_PATH = "static/style.css"
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 PACKAGE_STYLE = Path(__file__).parent / "static" / "style.css"
@@ -590,9 +591,57 @@ def _read(renderer: _Renderer, paths: list[str]) -> Article:
     return store.read_article(files, renderer.config)
 
 
-def _save_cards(out: Path, article_id: int, cards: dict[str, dict[str, Any]]) -> None:
-    data = json.dumps(cards, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    write_if_changed(out / CARDS / f"{article_id}.json", data, sync=False)
+class _CardStore:
+    """The index entries of every article (`_Renderer.cards`), kept in SQLite by id.
+
+    A cache: an unreadable file is started afresh, and an entry whose hashes do not
+    match the manifest's is rebuilt from the article.
+    """
+
+    def __init__(self, path: Path, report: ExportReport) -> None:
+        import sqlite3
+
+        self.path = path
+        self.errors = sqlite3.DatabaseError
+        try:
+            self.conn = self._open()
+        except sqlite3.DatabaseError:
+            report.warnings.append(f"{path}: unreadable index-entry cache, starting afresh")
+            path.unlink(missing_ok=True)
+            self.conn = self._open()
+
+    def _open(self) -> Any:
+        import sqlite3
+
+        conn = sqlite3.connect(self.path, timeout=30)
+        conn.execute("CREATE TABLE IF NOT EXISTS cards (id INTEGER PRIMARY KEY, data TEXT)")
+        return conn
+
+    def get(self, ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
+        found: dict[int, dict[str, dict[str, Any]]] = {}
+        try:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT id, data FROM cards WHERE id IN ({marks})"
+                found.update(
+                    (row[0], json.loads(row[1])) for row in self.conn.execute(query, chunk)
+                )
+        except (self.errors, ValueError):
+            pass  # what was not found is rebuilt from the articles
+        return found
+
+    def put(self, cards: dict[int, dict[str, dict[str, Any]]]) -> None:
+        rows = ((i, json.dumps(c, ensure_ascii=False)) for i, c in cards.items())
+        with contextlib.suppress(self.errors), self.conn:
+            self.conn.executemany("INSERT OR REPLACE INTO cards (id, data) VALUES (?, ?)", rows)
+
+    def drop(self, ids: Iterable[int]) -> None:
+        with contextlib.suppress(self.errors), self.conn:
+            self.conn.executemany("DELETE FROM cards WHERE id = ?", ((i,) for i in ids))
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def _build(renderer: _Renderer, article_id: int, paths: list[str]) -> _Result:
@@ -605,7 +654,6 @@ def _build(renderer: _Renderer, article_id: int, paths: list[str]) -> _Result:
         return result
     items = gallery(job.media_dir, article)
     cards = renderer.cards(article, items)
-    _save_cards(job.out, article.id, cards)
     result.cards = cards
     entry: dict[str, Any] = {
         "id": article.id,
@@ -833,26 +881,30 @@ def export_site(
     live.sort(key=lambda e: (e["ts"], e["id"]), reverse=True)
     report.articles = len(live)
 
-    def cards_of(article_id: int) -> dict[str, dict[str, Any]]:
-        """The index entries of an article: from this run, the card cache, or its files."""
-        if article_id in fresh:
-            return fresh[article_id]
-        wanted = entries[str(article_id)]["cards"]
-        try:
-            cards: dict[str, dict[str, Any]] = json.loads(
-                (out / CARDS / f"{article_id}.json").read_bytes()
-            )
-            if {lang: card["hash"] for lang, card in cards.items()} == wanted:
-                return cards
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            pass
-        article = _read(renderer, sources[article_id])
-        cards = renderer.cards(article, gallery(site.media_dir, article))
-        _save_cards(out, article_id, cards)
-        return cards
+    card_store = _CardStore(out / CARDS, report)
+    card_store.put(fresh)
+    card_store.drop(int(slot) for slot in before if slot not in entries)
+
+    def cards_for(ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
+        """The index entries of these articles: from this run, the cache, or their files."""
+        found = {i: fresh[i] for i in ids if i in fresh}
+        cached = card_store.get([i for i in ids if i not in found])
+        remade = {}
+        for i in ids:
+            if i in found:
+                continue
+            cards = cached.get(i)
+            wanted = entries[str(i)]["cards"]
+            if cards is None or {lang: c.get("hash") for lang, c in cards.items()} != wanted:
+                article = _read(renderer, sources[i])
+                cards = remade[i] = renderer.cards(article, gallery(site.media_dir, article))
+            found[i] = cards
+        card_store.put(remade)
+        return found
 
     old_indexes: dict[str, str] = manifest.get("indexes", {}) if same_build else {}
-    indexes = _write_indexes(renderer, live, key, old_indexes, listing, cards_of, report, progress)
+    indexes = _write_indexes(renderer, live, key, old_indexes, listing, cards_for, report, progress)
+    card_store.close()
 
     if write_if_changed(out / STYLE_PATH, _style(templates), sync=False):
         report.written.append(STYLE_PATH)
@@ -874,12 +926,10 @@ def export_site(
         new = entries.get(slot)
         if new is not old:
             stale.update(_files_of(old) - (_files_of(new) if new else set()))
-            if new is None:
-                stale.add(f"{CARDS}/{slot}.json")
     report.removed.extend(_remove(out, sorted(stale)))
     if clean:
         keep = {STYLE_PATH, *indexes, *feeds}
-        keep.update(f"{CARDS}/{slot}.json" for slot in entries)
+        keep.add(CARDS)
         for entry in live:
             keep.update(_files_of(entry))
         report.removed.extend(_clean(out, keep))
@@ -963,7 +1013,7 @@ def _write_indexes(
     key: str,
     old: dict[str, str],
     listing: _Listing,
-    cards_of: Callable[[int], dict[str, dict[str, Any]]],
+    cards_for: Callable[[list[int]], dict[int, dict[str, dict[str, Any]]]],
     report: ExportReport,
     progress: Progress | None,
 ) -> dict[str, str]:
@@ -998,8 +1048,9 @@ def _write_indexes(
         if old.get(path) == page_key and listing.has(path):
             continue
         todo.append((lang, category, number, count, chunk, path))
+    known = cards_for(sorted({entry["id"] for *_, chunk, _path in todo for entry in chunk}))
     for done, (lang, category, number, count, chunk, path) in enumerate(todo, start=1):
-        cards = [cards_of(entry["id"])[lang] for entry in chunk]
+        cards = [known[entry["id"]][lang] for entry in chunk]
         html = renderer.index(lang, category, cards, number, count, path)
         if write_if_changed(out / path, html, sync=False):
             report.written.append(path)
