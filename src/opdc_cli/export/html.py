@@ -35,7 +35,6 @@ import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -45,7 +44,7 @@ from opdc_cli.content import Site
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.fsutil import write_if_changed
 from opdc_cli.gallery import GalleryItem, check_media_name, format_kb, gallery, media_path
-from opdc_cli.labels import label, total_line
+from opdc_cli.labels import LABELS, label, total_line
 from opdc_cli.model import Article
 from opdc_cli.site import SITE_FILE, SiteConfig
 
@@ -164,6 +163,12 @@ class _Renderer:
         self.job = job
         self.config = job.config
         self.env = _environment(job.templates)
+        self._sites: dict[tuple[str, str, str | None], dict[str, Any]] = {}
+        # The labels as plain lookups: templates ask for them many times per page.
+        self._labels = {
+            lang: {key: label(lang, key) for key in LABELS["en"] if key != "total"}.__getitem__
+            for lang in job.config.languages
+        }
 
     def render(self, template: str, context: dict[str, Any]) -> str:
         import jinja2
@@ -183,6 +188,15 @@ class _Renderer:
     # --- what every page shows ---------------------------------------------------------
 
     def _site(self, lang: str, root: str, current_category: str | None) -> dict[str, Any]:
+        """What every page shows around the content; the same for every page at one depth."""
+        found = self._sites.get((lang, root, current_category))
+        if found is None:
+            found = self._sites[lang, root, current_category] = self._make_site(
+                lang, root, current_category
+            )
+        return found
+
+    def _make_site(self, lang: str, root: str, current_category: str | None) -> dict[str, Any]:
         config = self.config
         footer = config.footer
         return {
@@ -265,7 +279,7 @@ class _Renderer:
         return {
             "page": page,
             "site": self._site(lang, root, category),
-            "t": partial(label, lang),
+            "t": self._labels[lang],
         }
 
     # --- article pages -----------------------------------------------------------------
