@@ -197,11 +197,21 @@ def convert_for_hugo(site: Path, target: Path, languages: tuple[str, ...]) -> in
     return pages
 
 
-def output_lines(command: Sequence[str | Path], cwd: Path | None = None) -> list[str]:
-    result = subprocess.run(
-        [str(c) for c in command], cwd=cwd, capture_output=True, text=True, check=True
-    )
-    return result.stdout.splitlines()
+def output_lines(command: Sequence[str | Path], cwd: Path | None = None) -> tuple[str, int]:
+    """The first line `command` prints and how many lines it prints in all.
+
+    Read line by line, not kept: holding Hugo's 20,000-line listing would grow this
+    process, and with it the peak memory every later child is reported with.
+    """
+    with subprocess.Popen(
+        [str(c) for c in command], cwd=cwd, stdout=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        count = (1 if first else 0) + sum(1 for _ in process.stdout)
+    if process.returncode != 0:
+        raise SystemExit(f"{command} failed (exit {process.returncode})")
+    return first.strip(), count
 
 
 def report(benches: list[Bench], pairs: list[tuple[str, str]], site: Path, articles: int) -> str:
@@ -243,8 +253,7 @@ def main() -> None:
         print(f"generating {args.articles} articles in {site} ...", file=sys.stderr)
         in_fresh_process(generate_site, site, args.articles)
 
-    ids = output_lines([OPDC, "--site", site, "--no-cache", "list", "--format", "ids"])
-    articles = len(ids)
+    _, articles = output_lines([OPDC, "--site", site, "--no-cache", "list", "--format", "ids"])
     with tempfile.TemporaryDirectory() as scratch:
         typer_app = Path(scratch) / "two_commands.py"
         typer_app.write_text(TYPER_APP, encoding="utf-8")
@@ -268,9 +277,10 @@ def main() -> None:
                 hugo_site = site.with_name(f"{site.name}-{suffix}")
                 print(f"converting for Hugo into {hugo_site} ...", file=sys.stderr)
                 pages = in_fresh_process(convert_for_hugo, site, hugo_site, languages)
-                listed = output_lines([hugo, "list", "all", "--source", hugo_site])
-                if len(listed) - 1 != pages:
-                    raise SystemExit(f"hugo listed {len(listed) - 1} pages of {pages}")
+                # The listing is a CSV file: a header, then one line per page.
+                listed = output_lines([hugo, "list", "all", "--source", hugo_site])[1] - 1
+                if listed != pages:
+                    raise SystemExit(f"hugo listed {listed} pages of {pages}")
                 name = f"hugo list all (Hugo {version}, {'+'.join(languages)}: {pages} pages)"
                 benches.append(Bench(name, [str(hugo), "list", "all"], hugo_site))
                 pairs.append(("opdc list --format ids", name))
