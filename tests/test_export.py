@@ -624,6 +624,40 @@ def test_a_broken_manifest_is_rebuilt_without_rewriting_identical_pages(
     assert not [p for p in after if p.endswith(".tmp")]
 
 
+def test_an_interrupted_export_leaves_the_site_whole_and_the_next_run_completes_it(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    articles = many_articles(8)
+    root = make_site(articles)
+    out = tmp_path / "public"
+    export_site(Site.open(root, cache=False), out, jobs=1)
+    manifest = (out / MANIFEST).read_bytes()
+    for article in articles:
+        th = replace(article.translations["th"], title=f"ฉบับแก้ {article.id}")
+        changed = replace(article, translations={**article.translations, "th": th})
+        store.write_article(changed, root / "articles" / "2018", "toml", ("th", "en"))
+
+    def stop_after_three(phase: str, done: int, total: int) -> None:
+        if phase == "articles" and done == 3:
+            raise KeyboardInterrupt  # what Ctrl-C does in the middle of an export
+
+    with pytest.raises(KeyboardInterrupt):
+        export_site(Site.open(root, cache=False), out, jobs=1, progress=stop_after_three)
+    assert (out / MANIFEST).read_bytes() == manifest
+    titles = [page(out, f"th/news/{a.id}.html").cssselect("h1")[0].text_content() for a in articles]
+    assert sum(title.startswith("ฉบับแก้") for title in titles) == 3  # done: whole pages
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+    export_site(Site.open(root, cache=False), out, jobs=1)
+    fresh = tmp_path / "fresh"
+    export_site(Site.open(root, cache=False), fresh, jobs=1)
+    names = sorted(p.relative_to(fresh).as_posix() for p in fresh.rglob("*") if p.is_file())
+    assert names == sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    for name in names:
+        if name not in (MANIFEST, CARDS):
+            assert (out / name).read_bytes() == (fresh / name).read_bytes(), name
+
+
 def test_an_unreadable_article_keeps_its_pages_and_fails_the_run(
     make_site: MakeSite, runner: CliRunner, tmp_path: Path
 ) -> None:
