@@ -41,7 +41,7 @@ from opdc_cli.cli.common import (
     warn,
 )
 from opdc_cli.content import ArticleSummary, Site
-from opdc_cli.errors import OpdcError
+from opdc_cli.errors import ArticleNotFound, OpdcError
 from opdc_cli.model import Article, Translation, normalize_body
 
 
@@ -327,10 +327,12 @@ def _write_machine(
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow([*CSV_FIELDS, *(f"title_{lang}" for lang in langs), "paths"])
+        # "; " between the items of a list cell, as `opdc export --format csv` does:
+        # a tag ("Design Thinking") or a folder name may hold spaces.
         for r in records:
-            row = [r[k] if not isinstance(r[k], list) else " ".join(r[k]) for k in CSV_FIELDS]
+            row = [r[k] if not isinstance(r[k], list) else "; ".join(r[k]) for k in CSV_FIELDS]
             titles = [r["titles"].get(lang, "") for lang in langs]
-            writer.writerow([*row, *titles, " ".join(r["paths"])])
+            writer.writerow([*row, *titles, "; ".join(r["paths"])])
         stream.write(buffer.getvalue())
 
 
@@ -383,13 +385,37 @@ def list_articles(
         sys.stdout.write(plain_table(rows))
 
 
+def _print_raw(site: Site, article_id: int, lang: str | None) -> None:
+    """The article's files byte for byte, in language order; with `lang`, that language's.
+
+    Read from the files, not the parsed article, so that a file too broken to
+    parse can still be looked at.
+    """
+    files = [f for f in site.files() if f.id == article_id]
+    if lang is not None and any(f.lang == lang for f in files):
+        files = [f for f in files if f.lang == lang]
+    if not files:
+        raise ArticleNotFound(f"no article {article_id} in articles/")
+    order = site.config.languages
+    files.sort(key=lambda f: (order.index(f.lang) if f.lang in order else len(order), f.path))
+    for file in files:
+        if len(files) > 1:
+            err().print(f"[dim]# {display_path(file.path)}[/]")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(file.path.read_bytes())
+        sys.stdout.buffer.flush()
+
+
 def show(
     ctx: typer.Context,
     article_id: Annotated[int, typer.Argument(metavar="ID", help="The article's id.")],
     lang: Annotated[
         str | None, typer.Option(help="The language to show; default the primary one.")
     ] = None,
-    raw: Annotated[bool, typer.Option(help="Print the file(s) exactly as stored.")] = False,
+    raw: Annotated[
+        bool,
+        typer.Option(help="Print the file(s) exactly as stored; with --lang, that language's."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print every field as JSON.")] = False,
     width: Annotated[int | None, typer.Option(min=20, help="Wrap at this many columns.")] = None,
 ) -> None:
@@ -401,14 +427,11 @@ def show(
     config = site.config
     if lang is not None and lang not in config.languages:
         usage(f"--lang: {lang!r} is not a site language ({', '.join(config.languages)})")
+    if raw:
+        _print_raw(site, article_id, lang)
+        return
     article = site.article(article_id)
     now = datetime.now(config.tz)
-    if raw:
-        for path in article.sources:
-            if len(article.sources) > 1:
-                err().print(f"[dim]# {display_path(path)}[/]")
-            sys.stdout.write(path.read_bytes().decode("utf-8-sig"))
-        return
     if as_json:
         from opdc_cli.serialize import article_record
 
