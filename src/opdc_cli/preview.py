@@ -143,11 +143,14 @@ def list_table(rows: list[tuple[str, ...]], width: int) -> Table:
         table.add_column(
             name, justify="right" if name in ("ID", "Photos") else "left", no_wrap=True
         )
+    # Each column but the title also takes 2 cells of padding (one each side, none at
+    # the edges). Leaving the title more than what is left makes rich shrink every
+    # column, ids included, and crop the title mid-word.
     fixed = sum(
-        max([thai.cell_width(name), *(thai.cell_width(row[i]) for row in rows)]) + 1
+        max([thai.cell_width(name), *(thai.cell_width(row[i]) for row in rows)]) + 2
         for i, name in enumerate(LIST_COLUMNS[:-1])
     )
-    title_width = max(12, width - fixed - 1)
+    title_width = max(12, width - fixed)
     for row in rows:
         cells: list[Text] = [Text(cell) for cell in row[:-1]]
         cells[3].stylize(STATE_STYLES.get(row[3], ""))
