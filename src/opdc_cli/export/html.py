@@ -7,7 +7,7 @@
     th/category/<key>/index.html  the same per category (…/page/2.html)
     th/news/26461.html            an article (26461-2.html: its gallery's page 2)
     media/26461/…                 the web sizes, thumbnails and attachments
-    feeds/th/rss.xml, …           every feed (opdc_cli.feed.write_all_feeds)
+    feeds/th/rss.xml, …           every feed (opdc_cli.feed.write_feeds, as feed --all)
     static/style.css              the style sheet (print rules included)
     .opdc-export.json             the manifest: what each file was built from
 
