@@ -398,13 +398,28 @@ def _text_part(doc: _Doc, body: str, file: ArticleFile, config: SiteConfig) -> _
 
 
 def _merge_items(parts: list[_TextPart], key: str) -> list[tuple[str, dict[str, str]]]:
-    """The primary file's items, with every language's texts matched by file name."""
-    base: list[tuple[str, dict[str, str]]] = [(name, {}) for name, _ in getattr(parts[0], key)]
-    by_name = {name: texts for name, texts in base}
+    """The primary file's items, with every language's texts matched by file name.
+
+    A name listed twice is matched by its occurrence (the second with the second),
+    so that neither copy loses its captions.
+    """
+
+    def slots(items: list[tuple[str, dict[str, str]]]) -> list[tuple[str, int]]:
+        seen: dict[str, int] = {}
+        out = []
+        for name, _ in items:
+            seen[name] = seen.get(name, -1) + 1
+            out.append((name, seen[name]))
+        return out
+
+    first = getattr(parts[0], key)
+    base: list[tuple[str, dict[str, str]]] = [(name, {}) for name, _ in first]
+    by_slot = dict(zip(slots(first), (texts for _, texts in base), strict=True))
     for part in parts:
-        for name, texts in getattr(part, key):
-            if name in by_name:
-                by_name[name].update(texts)
+        items = getattr(part, key)
+        for slot, (_, texts) in zip(slots(items), items, strict=True):
+            if slot in by_slot:
+                by_slot[slot].update(texts)
     return base
 
 
