@@ -103,7 +103,8 @@ def articles(draw: st.DrawFn) -> Article:
         chosen = draw(st.lists(st.sampled_from(langs), unique=True))
         return {lang: draw(NONEMPTY) for lang in chosen}
 
-    files = draw(st.lists(NONEMPTY, unique=True, max_size=4))
+    # A name may be listed twice: each copy keeps its own captions.
+    files = draw(st.lists(st.one_of(NONEMPTY, st.sampled_from(["a.jpg", "b.pdf"])), max_size=5))
     split = draw(st.integers(0, len(files)))
     event = None
     if draw(st.booleans()):
@@ -480,6 +481,18 @@ def test_text_parts_merge_captions_and_places_by_language(
     )
     assert article.event == Event(date(2018, 4, 25), None, {"th": "ฮานอย", "en": "Hanoi"})
     assert [p.name for p in article.sources] == ["7.th.txt", "7.en.txt"]
+
+
+def test_a_photo_listed_twice_keeps_both_captions_in_the_text_form(
+    tmp_path: Path, config: SiteConfig, make_article: MakeArticle
+) -> None:
+    photos = (
+        Photo("a.jpg", {"th": "หนึ่ง", "en": "one"}),
+        Photo("b.jpg", {"en": "bee"}),
+        Photo("a.jpg", {"th": "สอง", "en": "two"}),
+    )
+    article = make_article(7, photos=photos)
+    assert write_and_read(article, tmp_path, "txt", config).photos == photos
 
 
 # --- finding and grouping files -------------------------------------------------------
