@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from opdc_cli import index, store
 from opdc_cli.cli import app
 from opdc_cli.content import ArticleSummary, CacheWarning, Query, Site
-from opdc_cli.errors import OpdcError
+from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.model import Article, Photo, Translation
 from opdc_cli.serialize import summary_record
 
@@ -458,6 +458,21 @@ def test_an_index_entry_can_hold_data_but_never_code(built: tuple[Path, Path]) -
     assert answers(root, messages) == expected_answers(root)
     assert not trap.exists()
     assert len(messages) == 1 and "damaged" in messages[0]
+
+
+def test_entries_read_back_only_as_articles_and_errors_of_opdc(make_site: MakeSite) -> None:
+    for article in Site.open(make_site(form="txt"), cache=False).articles():
+        back = index._unpack(index._pack(article), Article)
+        assert full([back]) == full([article])
+    error = UsageError("a usage error", Path("x.toml"), 3, 4, "OPDC999")
+    raised = index._unpack(index._pack(error), OpdcError)
+    assert type(raised) is UsageError and raised.format() == "x.toml:3:4: a usage error"
+    assert raised.code == "OPDC999"
+    for foreign in ({"a": 1}, Path("x"), index.Stats, index.run):
+        with pytest.raises(index.CacheCorrupt):
+            index._unpack(index._pack(foreign), Article)
+    with pytest.raises(index.CacheCorrupt, match="holds a UsageError, not a Article"):
+        index._unpack(index._pack(error), Article)
 
 
 def test_a_cache_folder_that_is_a_file_is_bypassed(make_site: MakeSite) -> None:

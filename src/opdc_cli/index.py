@@ -20,6 +20,7 @@ the same answer as from the files. Deleting `.opdc/` is always safe.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import marshal
 import os
@@ -284,16 +285,10 @@ def read_rows(config: SiteConfig, plan: Layout, ids: Iterable[int]) -> list[Row]
 
 
 class _Unpickler(pickle.Unpickler):
-    """Only the classes an article is made of: a cache file is data, never code."""
+    """Only what an article or a read error is made of: a cache file is data, never code."""
 
-    ALLOWED = frozenset(
+    STANDARD = frozenset(
         {
-            ("opdc_cli.model", "Article"),
-            ("opdc_cli.model", "Translation"),
-            ("opdc_cli.model", "Photo"),
-            ("opdc_cli.model", "Attachment"),
-            ("opdc_cli.model", "Event"),
-            ("opdc_cli.errors", "OpdcError"),
             ("pathlib", "PosixPath"),
             ("pathlib", "WindowsPath"),
             ("datetime", "datetime"),
@@ -304,9 +299,18 @@ class _Unpickler(pickle.Unpickler):
     )
 
     def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in self.ALLOWED:
-            raise pickle.UnpicklingError(f"{module}.{name} has no place in the index")
-        return super().find_class(module, name)
+        if (module, name) in self.STANDARD:
+            return super().find_class(module, name)
+        # The model's classes, and the error types the readers raise; a module is
+        # imported only if it is one of opdc's own, and nothing else is called.
+        if module.startswith("opdc_cli.") and "." not in name:
+            found = super().find_class(module, name)
+            if isinstance(found, type) and (
+                (module == "opdc_cli.model" and dataclasses.is_dataclass(found))
+                or issubclass(found, OpdcError)
+            ):
+                return found
+        raise pickle.UnpicklingError(f"{module}.{name} has no place in the index")
 
 
 def _unpack(data: bytes, kind: type[T]) -> T:
@@ -462,7 +466,7 @@ class Index:
         """What the stored rows depend on besides the files: a change rebuilds the index."""
         return (
             f"schema {SCHEMA_VERSION}; opdc {__version__}; python {sys.version}; "
-            f"settings {self.config!r}"
+            f"code {_code_stamp()}; settings {self.config!r}"
         )
 
     def _connect(self, *, create: bool = True) -> sqlite3.Connection:
@@ -688,6 +692,23 @@ class _Opened:
         self._conn.close()
 
 
+def _code_stamp() -> str:
+    """Size and mtime of the modules that turn files into Articles.
+
+    A released opdc changes its version when they change; a working copy being
+    edited does not, and its index must not keep articles read by older code.
+    """
+    from opdc_cli import errors, model, site, textio, tomlpos
+
+    stamps = []
+    for module in (store, model, textio, tomlpos, site, errors, sys.modules[__name__]):
+        if module.__file__:
+            with contextlib.suppress(OSError):
+                st = os.stat(module.__file__)
+                stamps.append(f"{st.st_size}:{st.st_mtime_ns}")
+    return " ".join(stamps)
+
+
 def _rollback(conn: sqlite3.Connection) -> None:
     with contextlib.suppress(sqlite3.Error):
         conn.execute("ROLLBACK")
@@ -695,6 +716,9 @@ def _rollback(conn: sqlite3.Connection) -> None:
 
 def _now_text() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+_DIRECT = "reading the article files directly"
 
 
 def run(config: SiteConfig, warn: Callable[[str], None], work: Callable[[Session], T]) -> T | None:
@@ -711,15 +735,15 @@ def run(config: SiteConfig, warn: Callable[[str], None], work: Callable[[Session
                 return work(session)
         except CacheCorrupt as exc:
             if attempt:
-                warn(f"{index.path}: still unreadable after a rebuild ({exc}); read the files")
+                warn(f"{index.path}: still unusable after a rebuild ({exc}); {_DIRECT}")
                 return None
-            warn(f"{index.path}: the index was damaged ({exc}); rebuilding it")
+            warn(f"{index.path}: the index is damaged ({exc}); rebuilding it from the files")
             try:
                 index.discard()
             except CacheUnusable as gone:
-                warn(f"{index.path}: cannot rebuild the index ({gone}); read the files")
+                warn(f"{index.path}: cannot rebuild the index ({gone}); {_DIRECT}")
                 return None
         except CacheUnusable as exc:
-            warn(f"{index.path}: index not used ({exc}); read the files")
+            warn(f"{index.path}: index not used ({exc}); {_DIRECT}")
             return None
     return None
