@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from conftest import MakeArticle, MakeSite
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, ImageOps
 from typer.testing import CliRunner, Result
 
 from opdc_cli import media
@@ -178,6 +178,34 @@ def test_exif_rotated_jpeg_comes_out_upright(
     assert not web.getexif()  # no orientation left to apply a second time
     thumb = _open_output(_folder(root) / f"img{ID}_1_thumb.jpg")
     assert thumb.size == (80, 160)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_matches_pillows_exif_transpose(orientation: int) -> None:
+    # Four coloured quadrants, stored 240x160: any wrong flip or turn moves a colour.
+    stored = Image.new("RGB", (240, 160), (250, 250, 250))
+    for box, colour in (
+        ((0, 0, 120, 80), (230, 30, 30)),
+        ((120, 0, 240, 80), (30, 200, 30)),
+        ((0, 80, 120, 160), (30, 30, 230)),
+    ):
+        stored.paste(colour, box)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    stored.save(buffer, "PNG", exif=exif.tobytes())
+    with Image.open(io.BytesIO(buffer.getvalue())) as reopened:
+        expected = ImageOps.exif_transpose(reopened)
+    expected = expected.resize((60, round(expected.height * 60 / expected.width)))
+
+    web, _ = media.render(buffer.getvalue(), MediaSettings(resize_width=60, thumb_width=30))
+
+    made = Image.open(io.BytesIO(web.data))
+    assert made.size == expected.size
+    for x, y in ((10, 10), (made.width - 10, 10), (10, made.height - 10), (50, made.height - 10)):
+        want = expected.getpixel((x, y))
+        assert isinstance(want, tuple) and len(want) == 3
+        assert _close(made.getpixel((x, y)), (want[0], want[1], want[2])), (orientation, x, y)
 
 
 def test_gps_serial_comment_and_profile_never_reach_the_outputs(
