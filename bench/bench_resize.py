@@ -168,8 +168,11 @@ def _command(method: str, procs: int, work: Path, photos: list[Path]) -> list[st
 
 def _time(command: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(command[:6])} ... failed:\n{done.stderr.decode()}")
+    return elapsed
 
 
 def _have_pyvips() -> bool:
