@@ -141,6 +141,11 @@ def queries() -> list[Query]:
         Query(sort="date", reverse=True, limit=1),
         Query(categories=("activities",), states=("published",), since=day, sort="id", limit=2),
         Query(tags=("GovLab",), states=("scheduled", "draft"), lang="th"),
+        # Beyond what SQLite holds, or read by Python's slicing: Python answers.
+        Query(ids=(2**70, 2005)),
+        Query(limit=2**70),
+        Query(limit=-2, sort="id"),
+        Query(limit=0),
     ]
     return [replace(q, now=NOW) for q in many]
 

@@ -199,10 +199,15 @@ def _contains(article: Article, needle: str) -> bool:
 def _pushdown(query: Query, config: SiteConfig) -> Pushdown:
     """What of `query` the index's SQL answers exactly: the filters on its columns,
     and the order and limit when no filter is left for Python to apply."""
-    from opdc_cli.index import Pushdown, epoch_us
+    from opdc_cli.index import MAX_INT, Pushdown, epoch_us
 
     now = query.now
-    ids = query.ids if query.ids and len(query.ids) <= 500 else None
+    # What SQLite cannot hold (a huge id or limit) or Python reads otherwise (a
+    # negative limit) stays with Python.
+    pushable_ids = len(query.ids) <= 500 and all(
+        isinstance(i, int) and abs(i) <= MAX_INT for i in query.ids
+    )
+    ids = query.ids if query.ids and pushable_ids else None
     aware = now is not None and now.utcoffset() is not None
     states = query.states if query.states and aware else None
     left_to_python = bool(
@@ -223,7 +228,9 @@ def _pushdown(query: Query, config: SiteConfig) -> Pushdown:
         now_us=epoch_us(now) if states and now is not None else 0,
         order=sort,
         ascending=query.reverse,
-        limit=query.limit if sort else None,
+        limit=query.limit
+        if sort and query.limit is not None and 0 <= query.limit <= MAX_INT
+        else None,
     )
 
 
@@ -368,8 +375,10 @@ class Site:
 
     def _articles_from(self, session: Session, query: Query) -> list[Article]:
         chosen = self._candidates(session, query)
-        # The same Python filter and order as without the index, on the full articles.
-        return query.select(session.articles([s.id for s in chosen]), self.config)
+        # The same Python filter and order as without the index, on the full
+        # articles; the limit once only, since a negative one cuts again each time.
+        final = query if query.search else replace(query, limit=None)
+        return final.select(session.articles([s.id for s in chosen]), self.config)
 
     def article(self, article_id: int) -> Article:
         """The article with this id; ArticleNotFound if there is none."""

@@ -11,10 +11,11 @@ by scanning articles/ (names and `stat` only, no file is opened) and re-reads th
 articles whose files are new, changed (size, mtime in ns, inode or ctime differ)
 or gone. A file modified within RACY_NS of being read is read again next time,
 because a second write in the same clock tick would leave its stat unchanged.
-The schema version, opdc's and Python's versions and the site settings key the
-database: any change rebuilds it. A damaged database is deleted and rebuilt; a
-locked or unwritable one is bypassed; either way the caller is warned and gets
-the same answer as from the files. Deleting `.opdc/` is always safe.
+The schema version, opdc's and Python's versions, the code that reads articles
+and the site settings key the database: any change rebuilds it. A damaged
+database is deleted and rebuilt; a locked or unwritable one is bypassed; either
+way the caller is warned and gets the same answer as from the files. Deleting
+`.opdc/` is always safe.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import sqlite3
 import sys
 import time
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,14 +47,14 @@ CACHE_DIR = ".opdc"
 DB_NAME = "index.sqlite3"
 STAMP = "checked"  # touched each time the index is found up to date
 # Below this many articles to re-read, starting worker processes costs more than
-# it saves (bench/bench_list.py --threshold measures it: about 100 on 2 cores).
+# it saves (bench/bench_list.py --threshold measures it: 100 to 200 on 2 cores).
 POOL_THRESHOLD = 200
 # A file modified this recently may be modified again within the same mtime tick.
 RACY_NS = 2_000_000_000
 # How long to wait for another opdc writing the index before reading files directly.
 BUSY_TIMEOUT = 10.0
-# SQLite keeps integers in 64 bits; an id beyond that cannot be a key.
-_MAX_ID = 2**63 - 1
+# SQLite keeps integers in 64 bits: an id, or a limit, beyond that cannot be stored.
+MAX_INT = 2**63 - 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 # Error codes (the low byte of sqlite_errorcode) that mean "cannot use it now",
@@ -442,7 +443,7 @@ class Session:
 
 
 @contextlib.contextmanager
-def _sqlite_errors() -> Any:
+def _sqlite_errors() -> Iterator[None]:
     try:
         yield
     except sqlite3.DatabaseError as exc:
@@ -455,11 +456,10 @@ def _sqlite_errors() -> Any:
 class Index:
     """The index of one site's articles, in `<site>/.opdc/`."""
 
-    def __init__(self, config: SiteConfig, *, timeout: float | None = None) -> None:
+    def __init__(self, config: SiteConfig) -> None:
         self.config = config
         self.folder = config.root / CACHE_DIR
         self.path = self.folder / DB_NAME
-        self.timeout = BUSY_TIMEOUT if timeout is None else timeout
 
     @property
     def key(self) -> str:
@@ -482,7 +482,7 @@ class Index:
         elif not self.path.exists():
             raise CacheUnusable(f"{self.path} does not exist yet")
         with _sqlite_errors():
-            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
             try:
                 if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                     # Readers never wait for a writer, and a crash mid-write loses
@@ -533,7 +533,7 @@ class Index:
     def refresh(self, conn: sqlite3.Connection) -> Session:
         """Re-read what changed; leaves `conn` in a read transaction that sees it all."""
         plan = layout(self.config.root / "articles")
-        too_big = [i for i in plan.groups if i > _MAX_ID]
+        too_big = [i for i in plan.groups if i > MAX_INT]
         if too_big:
             raise CacheUnusable(f"article id {too_big[0]} is too large for the index")
         done: set[int] = set()
