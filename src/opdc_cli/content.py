@@ -313,7 +313,7 @@ class Site:
         they cost a fraction of full articles (what `opdc list` shows)."""
         query = self._resolved(query)
         if self.cache and not query.search:
-            found = self._indexed(lambda session: self._summaries_from(session, query))
+            found = self._indexed(lambda session: self._candidates(session, query))
             if found is not None:
                 return found
         return [ArticleSummary.of(a, self.root) for a in self.articles(query)]
@@ -327,7 +327,8 @@ class Site:
         if self.warn is not None:
             self.warn(message)
         else:
-            warnings.warn(message, CacheWarning, stacklevel=4)
+            # Pointing at the caller of articles() or summaries().
+            warnings.warn(message, CacheWarning, stacklevel=5)
 
     def _indexed(self, work: Callable[[Session], R]) -> R | None:
         from opdc_cli import index
@@ -369,9 +370,6 @@ class Site:
             if query.matches_fields(summary, config, now)
         ]
         return picked if query.search else query.order(picked, self.config)
-
-    def _summaries_from(self, session: Session, query: Query) -> list[ArticleSummary]:
-        return self._candidates(session, query)
 
     def _articles_from(self, session: Session, query: Query) -> list[Article]:
         chosen = self._candidates(session, query)
