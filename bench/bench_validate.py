@@ -2,7 +2,7 @@
 
     python bench/bench_validate.py [SITE] [--articles 10000] [--runs 5] [--profile]
 
-SITE (default /tmp/site10k-validate) is generated with bench/synth.py --media
+SITE (default /tmp/site10k_validate) is generated with bench/synth.py --media
 when it does not exist, so photos are real files that validate opens. Each
 measurement is the median of --runs runs of the installed `opdc` script as a
 subprocess (start-up included). The reference, measured in the same run on the
@@ -20,6 +20,7 @@ import argparse
 import cProfile
 import os
 import pstats
+import resource
 import statistics
 import subprocess
 import sys
@@ -53,34 +54,42 @@ def article_files(folder: Path) -> list[Path]:
     return [found.path for found in store.scan(folder / "articles")]
 
 
-def time_command(command: list[str], runs: int) -> tuple[float, int]:
-    """The median wall time of `command` over `runs` runs, and its exit status."""
-    times = []
+def time_command(command: list[str], runs: int) -> tuple[float, float, int]:
+    """The median wall time and CPU time (user + system, worker processes included) of
+    `command` over `runs` runs, and its exit status."""
+    walls = []
+    cpus = []
     status = 0
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         done = subprocess.run(command, capture_output=True, check=False)
-        times.append(time.perf_counter() - start)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         status = done.returncode
         if status not in (0, 1):
             sys.exit(f"{' '.join(command)} failed:\n{done.stderr.decode()}")
-    return statistics.median(times), status
+    return statistics.median(walls), statistics.median(cpus), status
 
 
-def time_tomli(paths: list[Path], runs: int) -> float:
-    """The median time to read and parse every file with tomli, one process."""
+def time_tomli(paths: list[Path], runs: int) -> tuple[float, float]:
+    """The median wall and CPU time to read and parse every file with tomli, one process."""
     import tomli
 
-    times = []
+    walls = []
+    cpus = []
     for _ in range(runs):
         start = time.perf_counter()
+        cpu = time.process_time()
         for path in paths:
             text = path.read_bytes().decode("utf-8")
             if path.name.endswith(".txt"):
                 text = text.split("+++\n", 2)[1]
             tomli.loads(text)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 # (label, file name part, function name part): entry points whose cumulative time is
@@ -126,7 +135,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("site", nargs="?", type=Path, default=Path("/tmp/site10k-validate"))
+    parser.add_argument("site", nargs="?", type=Path, default=Path("/tmp/site10k_validate"))
     parser.add_argument("--articles", type=int, default=10000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", action="store_true")
@@ -135,15 +144,16 @@ def main() -> None:
     paths = article_files(args.site)
     cpus = os.cpu_count() or 1
     print(f"site: {args.site} ({len(paths)} article files), {cpus} CPUs, {args.runs} runs each")
-    reference = time_tomli(paths, args.runs)
-    rows = [("tomli.loads of every file, 1 process (reference)", reference)]
+    reference, reference_cpu = time_tomli(paths, args.runs)
+    rows = [("tomli.loads of every file, 1 process (reference)", reference, reference_cpu)]
     for jobs in sorted({1, cpus}):
         command = [str(OPDC), "--site", str(args.site), "validate", "--jobs", str(jobs)]
-        seconds, status = time_command(command, args.runs)
-        rows.append((f"opdc validate --jobs {jobs} (exit {status})", seconds))
-    print(f"\n{'what':<52} {'median s':>9} {'files/s':>9} {'x ref':>6}")
-    for what, seconds in rows:
-        print(f"{what:<52} {seconds:9.2f} {len(paths) / seconds:9.0f} {seconds / reference:6.2f}")
+        seconds, cpu, status = time_command(command, args.runs)
+        rows.append((f"opdc validate --jobs {jobs} (exit {status})", seconds, cpu))
+    print(f"\n{'what':<52} {'wall s':>7} {'cpu s':>7} {'files/s':>8} {'x ref':>6}")
+    for what, seconds, cpu in rows:
+        rate = len(paths) / seconds
+        print(f"{what:<52} {seconds:7.2f} {cpu:7.2f} {rate:8.0f} {seconds / reference:6.2f}")
     if args.profile:
         profile(args.site)
 
