@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from opdc_cli.validate import Problem
+from opdc_cli.validate import SEVERITIES, Problem
 
 # A message may quote what the user wrote (a key, a link): never let it break a line
 # or send terminal escapes.
@@ -100,7 +100,7 @@ def _plural(count: int, word: str) -> str:
 
 def summary(problems: Sequence[Problem], articles: int, base: Path) -> str:
     """ "3 errors, 5 warnings in 2 of 120 articles" (and the other files concerned)."""
-    counts = {s: sum(1 for p in problems if p.severity == s) for s in ("error", "warning", "info")}
+    counts = {s: sum(1 for p in problems if p.severity == s) for s in SEVERITIES}
     if not problems:
         return f"no problems in {_plural(articles, 'article')}"
     parts = [_plural(counts["error"], "error"), _plural(counts["warning"], "warning")]

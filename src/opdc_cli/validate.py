@@ -84,9 +84,6 @@ class Result:
     problems: list[Problem]
     articles: int
 
-    def count(self, severity: Severity) -> int:
-        return sum(1 for p in self.problems if p.severity == severity)
-
 
 def from_error(error: OpdcError, article: int | None = None) -> Problem:
     """A reader's OpdcError as an error Problem (its code, or OPDC100 when it has none)."""
@@ -288,10 +285,10 @@ class Located:
         self.article = article
         self.config = config
         self.text_form = files[0].lang is not None
-        self.by_lang = {
-            (f.lang or config.primary_language): Source(f.path, self.text_form) for f in files
-        }
-        self.primary = Source(article.sources[0], self.text_form)
+        sources = {f.path: Source(f.path, self.text_form) for f in files}
+        self.by_lang = {(f.lang or config.primary_language): sources[f.path] for f in files}
+        # The file the shared keys (id, date, event) are taken from.
+        self.primary = sources[article.sources[0]]
 
     def source(self, lang: str) -> Source:
         return self.by_lang.get(lang, self.primary)
@@ -449,8 +446,10 @@ class ArticleChecker:
             )
         elif not translation.body.strip():
             source = located.source(primary)
-            parts: tuple[PathPart, ...] = BODY if located.text_form else (primary, "body")
-            place = (max(source.fence + 1, 1), 1) if located.text_form else source.key_place(parts)
+            # The text form's body follows the closing +++ line: point at that line.
+            place = (
+                (source.fence + 1, 1) if located.text_form else source.key_place((primary, "body"))
+            )
             where = (
                 "after the closing +++ line"
                 if located.text_form
@@ -489,7 +488,7 @@ class ArticleChecker:
                 ("date",),
                 "OPDC501",
                 "info",
-                f"scheduled: published on {article.date.isoformat()}, after now",
+                f"scheduled: dated {article.date.isoformat()}, it appears when that time comes",
                 article.id,
             )
         event = article.event
@@ -793,15 +792,19 @@ def media_listing(folder: Path) -> Listing:
     return listing
 
 
+def _load_pillow() -> None:
+    # Registering the allowed formats' plugins spares Image.open loading all of Pillow's.
+    for plugin in PLUGINS:
+        importlib.import_module(f"PIL.{plugin}")
+
+
 @contextlib.contextmanager
 def image_limits(max_pixels: int) -> Iterator[None]:
     """For the block: Pillow's decompression-bomb limit set to `max_pixels` (site.toml's
     media.max_pixels) and its bomb warning made an error; restored afterwards."""
     from PIL import Image
 
-    # Registering the allowed plugins spares Image.open loading all of Pillow's.
-    for plugin in PLUGINS:
-        importlib.import_module(f"PIL.{plugin}")
+    _load_pillow()
     previous = Image.MAX_IMAGE_PIXELS
     Image.MAX_IMAGE_PIXELS = max_pixels
     try:
@@ -888,8 +891,9 @@ def select(root: Path, paths: Iterable[Path]) -> Scope:
     site_file = False
     ids: set[int] = set()
     for raw in given:
-        # abspath, not resolve: a symbolic link under media/ is judged where it is.
-        path = Path(os.path.abspath(raw))
+        # Only the folder is resolved: a symbolic link under media/ is judged where it is.
+        absolute = Path(os.path.abspath(raw))
+        path = absolute.parent.resolve() / absolute.name if absolute.name else absolute
         if not os.path.lexists(path):
             raise UsageError(f"{raw}: no such file or folder")
         if path == root:
@@ -1034,9 +1038,8 @@ def _check_all(
         return checker.check(groups)
     # Imported once here, so that forked workers start with them loaded.
     import tomli  # noqa: F401
-    from PIL import Image
 
-    Image.init()
+    _load_pillow()
     size = max(25, len(groups) // (jobs * 8))
     chunks = [groups[start : start + size] for start in range(0, len(groups), size)]
     with ProcessPoolExecutor(
