@@ -125,7 +125,12 @@ def queries() -> list[Query]:
         Query(tags=("GovLab",)),
         Query(tags=("PMQA", "ASEAN"), sort="title"),
         Query(lang="en"),
+        Query(lang="en", limit=3, reverse=True),
         Query(missing_lang="en"),
+        Query(missing_lang="en", sort="id", limit=2),
+        Query(states=("published",), lang="th", limit=5),  # a feed
+        Query(lang="th en"),
+        Query(lang="t"),
         Query(missing_lang="th", sort="title", title_lang="en"),
         Query(since=day),
         Query(until=day, reverse=True),

@@ -208,14 +208,16 @@ def _pushdown(query: Query, config: SiteConfig) -> Pushdown:
         isinstance(i, int) and abs(i) <= MAX_INT for i in query.ids
     )
     ids = query.ids if query.ids and pushable_ids else None
+    lang = query.lang if query.lang and " " not in query.lang else None
+    missing = query.missing_lang if query.missing_lang and " " not in query.missing_lang else None
     aware = now is not None and now.utcoffset() is not None
     states = query.states if query.states and aware else None
     left_to_python = bool(
         (query.ids and ids is None)
         or (query.states and states is None)
         or query.tags
-        or query.lang
-        or query.missing_lang
+        or (query.lang and lang is None)
+        or (query.missing_lang and missing is None)
         or query.search
     )
     sort = query.sort if query.sort in ("date", "id") and not left_to_python else None
@@ -224,6 +226,8 @@ def _pushdown(query: Query, config: SiteConfig) -> Pushdown:
         categories=query.categories or None,
         since_day=query.since.toordinal() if query.since else None,
         until_day=query.until.toordinal() if query.until else None,
+        lang=lang,
+        missing_lang=missing,
         states=states,
         now_us=epoch_us(now) if states and now is not None else 0,
         order=sort,

@@ -42,7 +42,7 @@ from opdc_cli.errors import OpdcError
 from opdc_cli.model import Article
 from opdc_cli.site import SiteConfig
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 CACHE_DIR = ".opdc"
 DB_NAME = "index.sqlite3"
 STAMP = "checked"  # touched each time the index is found up to date
@@ -79,7 +79,7 @@ _SCHEMA = (
     # command does) never pages through the large ones.
     "CREATE TABLE articles ("
     " id INTEGER PRIMARY KEY, sig TEXT NOT NULL, racy INTEGER NOT NULL, ok INTEGER NOT NULL,"
-    " category TEXT, status TEXT, date_us INTEGER, day INTEGER, summary BLOB)",
+    " category TEXT, status TEXT, date_us INTEGER, day INTEGER, langs TEXT, summary BLOB)",
     "CREATE INDEX articles_by_date ON articles (date_us, id)",
     "CREATE TABLE parsed (id INTEGER PRIMARY KEY, data BLOB NOT NULL)",
 )
@@ -199,7 +199,7 @@ def _claims(
 # --- reading articles into rows ------------------------------------------------------
 
 
-Row = tuple[int, str, int, int, Any, Any, Any, Any, Any, bytes]
+Row = tuple[int, str, int, int, Any, Any, Any, Any, Any, Any, bytes]
 
 
 def _pack(value: object) -> bytes:
@@ -218,7 +218,7 @@ def _row(
     try:
         article = store.read_article(files, config)
     except OpdcError as exc:
-        return (article_id, sig, racy, 0, None, None, None, None, None, _pack(exc))
+        return (article_id, sig, racy, 0, None, None, None, None, None, None, _pack(exc))
     summary = marshal.dumps(
         (
             article.date.isoformat(),
@@ -239,6 +239,8 @@ def _row(
         article.status,
         (article.date - _EPOCH) // _MICROSECOND,
         article.date.astimezone(config.tz).date().toordinal(),
+        # " th en ": a language code is a word between spaces, found by instr().
+        f" {' '.join(article.languages)} ",
         summary,
         _pack(article),
     )
@@ -340,6 +342,8 @@ class Pushdown:
     categories: tuple[str, ...] | None = None
     since_day: int | None = None  # date.toordinal() of the site's local day
     until_day: int | None = None
+    lang: str | None = None  # has this language (a code without spaces)
+    missing_lang: str | None = None  # has not this language
     states: tuple[str, ...] | None = None
     now_us: int = 0  # microseconds since 1970 UTC: published is date <= now
     order: str | None = None  # "date" or "id": newest first unless ascending
@@ -368,6 +372,12 @@ class Session:
             if values is not None:
                 sql.append(f"AND {column} IN ({', '.join('?' * len(values))})")
                 params.extend(values)
+        if push.lang is not None:
+            sql.append("AND instr(langs, ?) > 0")
+            params.append(f" {push.lang} ")
+        if push.missing_lang is not None:
+            sql.append("AND instr(langs, ?) = 0")
+            params.append(f" {push.missing_lang} ")
         if push.since_day is not None:
             sql.append("AND day >= ?")
             params.append(push.since_day)
@@ -579,7 +589,7 @@ class Index:
                 for table in ("articles", "parsed"):
                     conn.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i in gone])
                 conn.executemany(
-                    "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [row[:-1] for row in rows],
                 )
                 conn.executemany(
