@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import multiprocessing
 import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator
@@ -162,7 +161,7 @@ class _Renderer:
     def __init__(self, job: _Job) -> None:
         self.job = job
         self.config = job.config
-        self.env = _environment(job.templates)
+        self._env: jinja2.Environment | None = None
         self._sites: dict[tuple[str, str, str | None], dict[str, Any]] = {}
         # The labels as plain lookups: templates ask for them many times per page.
         self._labels = {
@@ -174,7 +173,11 @@ class _Renderer:
         import jinja2
 
         try:
-            return self.env.get_template(template).render(context)
+            if self._env is None:
+                # Made on the first page to render: a re-export that renders none
+                # spares importing Jinja2 and compiling the templates.
+                self._env = _environment(self.job.templates)
+            return self._env.get_template(template).render(context)
         except jinja2.TemplateError as exc:
             raise _template_error(exc, self.job.templates) from None
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
@@ -821,11 +824,6 @@ def export_site(
     report = ExportReport()
     job = _Job(config, site.media_dir, out, templates, now, with_originals)
     renderer = _Renderer(job)
-    for name in ("article.html", "index.html"):
-        try:
-            renderer.env.get_template(name)
-        except Exception as exc:  # jinja2's errors, imported lazily
-            raise _template_error(exc, templates) from None
 
     key = global_key(config, templates, with_originals)
     manifest = _load_manifest(out, report)
@@ -947,6 +945,18 @@ def export_site(
         for entry in live:
             keep.update(_files_of(entry))
         report.removed.extend(_clean(out, keep))
+    unchanged = (
+        manifest.get("global") == key
+        and not report.written
+        and not report.removed
+        and indexes == manifest.get("indexes")
+        and feeds == manifest.get("feeds")
+        and lists == manifest.get("feed_lists")
+        and entries.keys() == before.keys()
+        and all(entry is before[slot] for slot, entry in entries.items())
+    )
+    if unchanged:
+        return report  # the manifest would say the same again: spare writing it
     # One sync for every page and photo written without their own, before the manifest
     # says they are there.
     os.sync()
@@ -1005,8 +1015,10 @@ def _run(
     if progress:
         progress("articles", 0, total)
     jobs = jobs or os.cpu_count() or 1
-    if jobs > 1 and total >= POOL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
+    if jobs > 1 and total >= POOL_THRESHOLD and hasattr(os, "fork"):
         # fork: the workers start from this process's memory, nothing to re-import.
+        import multiprocessing
+
         context = multiprocessing.get_context("fork")
         with context.Pool(jobs, initializer=_init_worker, initargs=(job,)) as pool:
             for done, result in enumerate(pool.imap_unordered(_work, tasks, chunksize=16), start=1):
