@@ -18,8 +18,12 @@ Each run, in the same session, measures as fresh processes:
   language and per category, RSS, the photos as static files) into an empty folder;
 - hugo one changed: `hugo` again after the same change (Hugo rebuilds everything).
 
-Wall time and peak memory (the sum of the resident sizes of the process and all its
-children, sampled every 20 ms). Medians over the runs, and opdc's ratios to Hugo
+Before the runs, one untimed build of each warms the OS file cache for both and
+brings opdc's content index up to date.
+
+Wall time and peak memory (the sum of the proportional set sizes, PSS, of the process
+and all its children, sampled every 20 ms: pages that forked workers share with their
+parent count once, as they take memory once). Medians over the runs, and opdc's ratios to Hugo
 measured in the same run, so that the ratios stay meaningful on a shared machine.
 """
 
@@ -141,25 +145,36 @@ def convert(site_dir: Path, target: Path) -> int:
     return pages
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of process `pid` and all its descendants."""
+def _proportional(pid: int) -> int:
+    """The process's proportional set size in bytes (its private memory plus its share
+    of pages shared with others, e.g. forked workers' copy-on-write pages)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _tree_memory(pid: int) -> int:
+    """Memory of process `pid` and all its descendants: the sum of their PSS, so that
+    pages forked workers share with their parent are counted once."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
+                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
             continue
-        child = int(entry.name)
-        children.setdefault(int(fields[1]), []).append(child)
-        rss[child] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        children.setdefault(parent, []).append(int(entry.name))
     total, todo = 0, [pid]
     while todo:
         current = todo.pop()
-        total += rss.get(current, 0)
+        total += _proportional(current)
         todo.extend(children.get(current, []))
     return total
 
@@ -176,7 +191,7 @@ def measured(command: list[str], cwd: Path | None = None) -> tuple[float, int]:
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss(process.pid))
+            peak = max(peak, _tree_memory(process.pid))
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample)
@@ -219,6 +234,19 @@ def main() -> None:
     # An old article (not in any feed) in the TOML form, the kind a correction touches.
     article = sorted((args.site / "articles").glob("*/*.toml"))[0]
     print(f"{pages} article pages; Hugo {hugo}; changing {article.name}", file=sys.stderr)
+
+    # One untimed build of each first: it brings the files into the OS cache for both,
+    # and opdc's content index (.opdc/, which the feeds read) up to date, as any earlier
+    # opdc command would have.
+    scratch, hugo_scratch = work / "warm-opdc", work / "warm-hugo"
+    for folder in (scratch, hugo_scratch):
+        shutil.rmtree(folder, ignore_errors=True)
+    measured(
+        [str(OPDC), "--site", str(args.site), "export", "--format", "html", "-o", str(scratch)]
+    )
+    measured([hugo, "--quiet", "-s", str(hugo_site), "-d", str(hugo_scratch)])
+    for folder in (scratch, hugo_scratch):
+        shutil.rmtree(folder, ignore_errors=True)
 
     results: dict[str, list[tuple[float, int]]] = {}
     for run in range(1, args.runs + 1):
