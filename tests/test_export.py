@@ -718,6 +718,22 @@ def test_worker_processes_write_the_same_bytes(
             assert (single / name).read_bytes() == (pooled / name).read_bytes(), name
 
 
+def test_two_exports_into_one_folder_at_once_leave_a_consistent_site(
+    make_site: MakeSite, opdc_exe: Path, tmp_path: Path
+) -> None:
+    root = make_site(many_articles(30))
+    out = tmp_path / "public"
+    command = [str(opdc_exe), "--site", str(root), "export", "--format", "html", "-o", str(out)]
+    runs = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for run in runs:
+        _, error = run.communicate(timeout=120)
+        assert run.returncode == 0, error
+    report = export_site(Site.open(root, cache=False), out, jobs=1)
+    assert report.written == []
+    assert report.reread == 0
+    assert len(list((out / "th" / "news").iterdir())) == 30
+
+
 def test_the_installed_script_exports(make_site: MakeSite, opdc_exe: Path, tmp_path: Path) -> None:
     root = make_site()
     env = {k: v for k, v in os.environ.items() if k != "OPDC_SITE"}

@@ -56,6 +56,8 @@ MANIFEST = ".opdc-export.json"
 # Each article's index entries (title, summary, thumbnail) by id, so that a re-export
 # reads only those of the index pages it renders again.
 CARDS = ".opdc-export-cards.sqlite"
+# Held while an export runs, so that two into the same folder do not interleave.
+LOCK = ".opdc-export.lock"
 STYLE_PATH = "static/style.css"
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 PACKAGE_STYLE = Path(__file__).parent / "static" / "style.css"
@@ -815,11 +817,39 @@ def export_site(
 
     Only published articles whose date has come (by `now`, default the clock) get
     pages. Unreadable article files are reported in `problems` (their previous
-    pages stay); a broken template raises OpdcError.
+    pages stay); a broken template raises OpdcError. Two exports into the same
+    folder run one after the other.
     """
+    target = check_output(site, out, clean)
+    target.mkdir(parents=True, exist_ok=True)
+    with _locked(target / LOCK):
+        return _export(site, target, now, clean, with_originals, jobs, progress)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (made if missing) for the block."""
+    import fcntl
+
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _export(
+    site: Site,
+    out: Path,
+    now: datetime | None,
+    clean: bool,
+    with_originals: bool,
+    jobs: int | None,
+    progress: Progress | None,
+) -> ExportReport:
     config = site.config
     now = now or datetime.now(config.tz)
-    out = check_output(site, out, clean)
     templates = site.root / "templates"
     report = ExportReport()
     job = _Job(config, site.media_dir, out, templates, now, with_originals)
@@ -940,8 +970,7 @@ def export_site(
             stale.update(_files_of(old) - (_files_of(new) if new else set()))
     report.removed.extend(_remove(out, sorted(stale)))
     if clean:
-        keep = {STYLE_PATH, *indexes, *feeds}
-        keep.add(CARDS)
+        keep = {STYLE_PATH, CARDS, LOCK, *indexes, *feeds}
         for entry in live:
             keep.update(_files_of(entry))
         report.removed.extend(_clean(out, keep))
