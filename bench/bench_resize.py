@@ -11,6 +11,8 @@ EXIF rotation) once, then times, for each process count, as whole processes:
           exif_transpose, LANCZOS resize, save (P worker processes);
 - pyvips: `pyvips.Image.thumbnail` for each size, then save (P worker processes,
           VIPS_CONCURRENCY=1 so that one process uses one core);
+- pyvips-threads: the same with libvips' own threads (one per core in every
+          process), as pyvips runs when nothing is set: more cores than processes;
 - floor:  the JPEG decode alone at opdc's reduced scale: no method can beat it.
 
 Prints medians of --runs runs in photos/s and opdc's ratio to each reference. pyvips
@@ -37,7 +39,7 @@ WIDTH, HEIGHT = 4000, 3000
 QUALITY = 90
 WEB, THUMB, OUT_QUALITY = 1024, 320, 85
 ARTICLE_ID = 1
-METHODS = ("opdc", "naive", "pyvips", "floor")
+METHODS = ("opdc", "naive", "pyvips", "pyvips-threads", "floor")
 
 
 def _photo(seed: int) -> bytes:
@@ -134,6 +136,7 @@ def _floor(source: Path, out: Path) -> None:
 WORKERS: dict[str, Callable[[Path, Path], None]] = {
     "naive": _naive,
     "pyvips": _pyvips,
+    "pyvips-threads": _pyvips,
     "floor": _floor,
 }
 
@@ -209,13 +212,16 @@ def main() -> None:
             file=sys.stderr,
         )
         methods.remove("pyvips")
-    env = dict(os.environ, VIPS_CONCURRENCY="1")
+        methods.remove("pyvips-threads")
+    one_thread = dict(os.environ, VIPS_CONCURRENCY="1")
+    threads = {k: v for k, v in os.environ.items() if k != "VIPS_CONCURRENCY"}
     rates: dict[tuple[str, int], float] = {}
     for procs in args.procs:
         times: dict[str, list[float]] = {method: [] for method in methods}
         # Interleaved, so that a noisy moment on a shared machine hits every method.
         for _ in range(args.runs):
             for method in methods:
+                env = threads if method == "pyvips-threads" else one_thread
                 times[method].append(_time(_command(method, procs, args.workdir, photos), env))
         for method in methods:
             rates[method, procs] = args.photos / statistics.median(times[method])

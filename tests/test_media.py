@@ -744,6 +744,29 @@ def test_media_add_one_photo_with_captions(
     assert two.exit_code == 2 and "exactly one FILE" in two.stderr
 
 
+def test_media_add_to_a_text_form_article_writes_every_language_file(
+    make_site: MakeSite, make_article: MakeArticle, runner: CliRunner, tmp_path: Path
+) -> None:
+    root = make_site([make_article(ID, photos=())], form="txt")
+    photo = _jpeg(tmp_path / "stage.jpg")
+    result = runner.invoke(
+        app,
+        [
+            *("--site", str(root), "media", "add", str(ID), str(photo)),
+            *("--caption", "พิธีเปิด", "--caption-en", "The opening"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    for lang, caption in (("th", "พิธีเปิด"), ("en", "The opening")):
+        text = (root / "articles" / "2018" / f"{ID}.{lang}.txt").read_text(encoding="utf-8")
+        assert f'file = "img{ID}_1.jpg"\ncaption = "{caption}"' in text
+    article = Site.open(root).article(ID)
+    assert (article.form, article.photos) == (
+        "txt",
+        (Photo(f"img{ID}_1.jpg", {"th": "พิธีเปิด", "en": "The opening"}),),
+    )
+
+
 def test_media_add_refuses_bad_files_and_changes_nothing(
     make_site: MakeSite, make_article: MakeArticle, runner: CliRunner, tmp_path: Path
 ) -> None:
