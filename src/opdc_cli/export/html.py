@@ -98,6 +98,9 @@ class _Job:
     templates: Path
     now: datetime
     with_originals: bool
+    # Few pages: each is synced as it is written. Many: none is, and one sync of the
+    # whole system follows (a sync per file would cost more than the export).
+    sync_each: bool = True
 
 
 def _digest(*parts: object) -> str:
@@ -691,7 +694,7 @@ def _build(renderer: _Renderer, article_id: int, paths: list[str]) -> _Result:
             result.fatal = True
             return result
         for path, html in pages.items():
-            if write_if_changed(job.out / path, html, sync=False):
+            if write_if_changed(job.out / path, html, sync=job.sync_each):
                 result.written.append(path)
             else:
                 result.unchanged += 1
@@ -852,8 +855,6 @@ def _export(
     now = now or datetime.now(config.tz)
     templates = site.root / "templates"
     report = ExportReport()
-    job = _Job(config, site.media_dir, out, templates, now, with_originals)
-    renderer = _Renderer(job)
 
     key = global_key(config, templates, with_originals)
     manifest = _load_manifest(out, report)
@@ -890,6 +891,10 @@ def _export(
         tasks.append((article_id, paths))
 
     report.reread = len(tasks)
+    job = _Job(
+        config, site.media_dir, out, templates, now, with_originals, len(tasks) < POOL_THRESHOLD
+    )
+    renderer = _Renderer(job)
     rebuilt: set[int] = set()
     fresh: dict[int, dict[str, dict[str, Any]]] = {}
     for result in _run(job, renderer, tasks, jobs, progress):
@@ -945,10 +950,12 @@ def _export(
         return found
 
     old_indexes: dict[str, str] = manifest.get("indexes", {}) if same_build else {}
-    indexes = _write_indexes(renderer, live, key, old_indexes, listing, cards_for, report, progress)
+    indexes, indexes_synced = _write_indexes(
+        renderer, live, key, old_indexes, listing, cards_for, report, progress
+    )
     card_store.close()
 
-    if write_if_changed(out / STYLE_PATH, _style(templates), sync=False):
+    if write_if_changed(out / STYLE_PATH, _style(templates)):
         report.written.append(STYLE_PATH)
     else:
         report.unchanged += 1
@@ -986,9 +993,10 @@ def _export(
     )
     if unchanged:
         return report  # the manifest would say the same again: spare writing it
-    # One sync for every page and photo written without their own, before the manifest
-    # says they are there.
-    os.sync()
+    if not (job.sync_each and indexes_synced):
+        # One sync for every page and photo written without their own, before the
+        # manifest says they are there.
+        os.sync()
     write_if_changed(
         out / MANIFEST,
         json.dumps(
@@ -1071,8 +1079,9 @@ def _write_indexes(
     cards_for: Callable[[list[int]], dict[int, dict[str, dict[str, Any]]]],
     report: ExportReport,
     progress: Progress | None,
-) -> dict[str, str]:
-    """Render the index pages whose entries changed; their paths with their input hashes."""
+) -> tuple[dict[str, str], bool]:
+    """Render the index pages whose entries changed: every index page's path with the
+    hash of its inputs, and whether they were synced as they were written."""
     config = renderer.config
     out = renderer.job.out
     listed: dict[tuple[str, str | None], list[dict[str, Any]]] = {
@@ -1104,16 +1113,17 @@ def _write_indexes(
             continue
         todo.append((lang, category, number, count, chunk, path))
     known = cards_for(sorted({entry["id"] for *_, chunk, _path in todo for entry in chunk}))
+    synced = len(todo) < POOL_THRESHOLD
     for done, (lang, category, number, count, chunk, path) in enumerate(todo, start=1):
         cards = [known[entry["id"]][lang] for entry in chunk]
         html = renderer.index(lang, category, cards, number, count, path)
-        if write_if_changed(out / path, html, sync=False):
+        if write_if_changed(out / path, html, sync=synced):
             report.written.append(path)
         else:
             report.unchanged += 1
         if progress:
             progress("indexes", done, len(todo))
-    return written
+    return written, synced
 
 
 def _write_feeds(site: Site, out: Path, now: datetime, report: ExportReport) -> list[str]:
