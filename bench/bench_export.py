@@ -16,6 +16,8 @@ Each run, in the same session, measures as fresh processes:
 - hugo full: `hugo` building the same articles (converted once, untimed, to a Hugo
   site: both languages, a page per article with its gallery, index pages of 20 per
   language and per category, RSS, the photos as static files) into an empty folder;
+- hugo full, pages only: the same without the photos (Hugo copies static files,
+  where opdc hard-links them: this line compares the page building alone);
 - hugo one changed: `hugo` again after the same change (Hugo rebuilds everything).
 
 Before the runs, one untimed build of each warms the OS file cache for both and
@@ -97,8 +99,9 @@ def hugo_binary() -> str:
     return str(found[0])
 
 
-def convert(site_dir: Path, target: Path) -> int:
-    """Write the site's published articles as a Hugo site; the number of pages."""
+def convert(site_dir: Path, target: Path, *, photos: bool = True) -> int:
+    """Write the site's published articles as a Hugo site (with their web sizes and
+    thumbnails as static files unless `photos` is False); the number of pages."""
     from opdc_cli.content import Query, Site
     from opdc_cli.gallery import thumb_name, web_name
 
@@ -112,11 +115,11 @@ def convert(site_dir: Path, target: Path) -> int:
     pages = 0
     for article in site.articles(Query(states=("published",))):
         media = target / "static" / "media" / str(article.id)
-        media.mkdir(parents=True)
-        for photo in article.photos:
+        for photo in article.photos if photos else ():
             for name in (web_name(photo.file), thumb_name(photo.file)):
                 source = site.media_dir / str(article.id) / name
                 if source.is_file():
+                    media.mkdir(parents=True, exist_ok=True)
                     os.link(source, media / name)
         for lang, translation in article.translations.items():
             folder = target / "content" / lang / "news"
@@ -229,8 +232,9 @@ def main() -> None:
     hugo = hugo_binary()
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
-    hugo_site = work / "hugo-site"
+    hugo_site, hugo_pages_site = work / "hugo-site", work / "hugo-pages"
     pages = convert(args.site, hugo_site)
+    convert(args.site, hugo_pages_site, photos=False)
     # An old article (not in any feed) in the TOML form, the kind a correction touches.
     article = sorted((args.site / "articles").glob("*/*.toml"))[0]
     print(f"{pages} article pages; Hugo {hugo}; changing {article.name}", file=sys.stderr)
@@ -250,14 +254,16 @@ def main() -> None:
 
     results: dict[str, list[tuple[float, int]]] = {}
     for run in range(1, args.runs + 1):
-        out, hugo_out = work / "opdc-out", work / "hugo-out"
-        for folder in (out, hugo_out, hugo_site / "resources"):
+        out, hugo_out, pages_out = work / "opdc-out", work / "hugo-out", work / "hugo-pages-out"
+        for folder in (out, hugo_out, pages_out, hugo_site / "resources"):
             shutil.rmtree(folder, ignore_errors=True)
         export = [str(OPDC), "--site", str(args.site), "export", "--format", "html", "-o", str(out)]
         build = [hugo, "--quiet", "-s", str(hugo_site), "-d", str(hugo_out)]
+        pages_only = [hugo, "--quiet", "-s", str(hugo_pages_site), "-d", str(pages_out)]
         steps = [
             ("opdc full", export, None),
             ("hugo full", build, None),
+            ("hugo full, pages only (no photos)", pages_only, None),
             ("opdc one changed", export, run),
             ("hugo one changed", build, run),
             ("opdc unchanged", export, None),
@@ -271,16 +277,26 @@ def main() -> None:
                 f"run {run}: {name}: {result[0]:.2f} s, {result[1] / 2**20:.0f} MB", file=sys.stderr
             )
 
-    print("| step | median wall | median peak memory | vs Hugo full (time, memory) |")
-    print("|---|---|---|---|")
-    hugo_time = statistics.median(t for t, _ in results["hugo full"])
-    hugo_memory = statistics.median(m for _, m in results["hugo full"])
-    for name, values in results.items():
-        seconds = statistics.median(t for t, _ in values)
-        memory = statistics.median(m for _, m in values)
+    print(
+        "| step | median wall | median peak memory | × Hugo full (time, memory) "
+        "| × Hugo pages only (time, memory) |"
+    )
+    print("|---|---|---|---|---|")
+
+    def medians(name: str) -> tuple[float, float]:
+        return (
+            statistics.median(t for t, _ in results[name]),
+            statistics.median(m for _, m in results[name]),
+        )
+
+    hugo_time, hugo_memory = medians("hugo full")
+    pages_time, pages_memory = medians("hugo full, pages only (no photos)")
+    for name in results:
+        seconds, memory = medians(name)
         print(
             f"| {name} | {seconds:.2f} s | {memory / 2**20:.0f} MB | "
-            f"{seconds / hugo_time:.2f}, {memory / hugo_memory:.2f} |"
+            f"{seconds / hugo_time:.2f}, {memory / hugo_memory:.2f} | "
+            f"{seconds / pages_time:.2f}, {memory / pages_memory:.2f} |"
         )
 
 
