@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from opdc_cli.errors import OpdcError
+from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.fsutil import create_exclusive
 from opdc_cli.site import SITE_FILE
 
@@ -107,6 +108,10 @@ def init_site(
     Refuses (OpdcError) when `folder` already has a site.toml; never overwrites.
     """
     site_file = folder / SITE_FILE
+    if not re.match(r"^https?://[^/\s]+", base_url):
+        raise UsageError(
+            f"--base-url: {base_url!r} must be an http(s) URL such as https://www.example.go.th/"
+        )
     if site_file.exists():
         raise OpdcError(f"{site_file} exists already: this folder is a site", site_file)
     folder.mkdir(parents=True, exist_ok=True)

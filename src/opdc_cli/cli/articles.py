@@ -114,7 +114,7 @@ def _ask_missing(site: Site, given: dict[str, Any]) -> dict[str, Any]:
         given["title"] = Prompt.ask(f"Title ({langs[0]})", console=console).strip()
     if len(langs) > 1 and "en" in langs and given["title_en"] is None:
         given["title_en"] = Prompt.ask(
-            "Title (en, empty to add later)", console=console, default=""
+            "Title (en, empty to add later)", console=console, default="", show_default=False
         )
     if not given["category"]:
         keys = list(config.categories)
