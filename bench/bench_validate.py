@@ -12,6 +12,8 @@ compare across machines; the machine is shared and noisy.
 
 --profile adds a cProfile of one in-process run with one worker, grouped into
 where the time goes (TOML parsing, photo headers, media folders, the rest).
+--split measures the same without a profiler's distortion: the CPU time per
+article of one worker with successive groups of checks switched off.
 """
 
 from __future__ import annotations
@@ -131,31 +133,81 @@ def profile(folder: Path) -> None:
     stats.sort_stats("tottime").print_stats(12)
 
 
+def split(folder: Path, count: int = 2000) -> None:
+    """CPU time per article of one worker, with successive groups of checks switched off."""
+    import tomli
+
+    from opdc_cli import store
+    from opdc_cli import validate as v
+    from opdc_cli.site import load_config
+
+    config = load_config(folder / "site.toml")
+    groups = list(store.group(store.scan(folder / "articles"))[0].values())[:count]
+    checker = v.ArticleChecker(config)
+
+    def per_article() -> float:
+        best = float("inf")
+        for _ in range(3):
+            start = time.process_time()
+            checker.check(groups)
+            best = min(best, time.process_time() - start)
+        return best / len(groups) * 1e6
+
+    steps = [("everything", None), ("without photo header checks", "image_problem")]
+    steps += [(f"and without {name}", name) for name in ("_media", "_text", "_languages")]
+    print(f"\nCPU per article, one worker, best of 3 over {len(groups)} articles:")
+    saved = {}
+    for label, switched_off in steps:
+        if switched_off == "image_problem":
+            saved[switched_off] = v.image_problem
+            v.image_problem = lambda *args, **kwargs: None
+        elif switched_off is not None:
+            saved[switched_off] = getattr(v.ArticleChecker, switched_off)
+            setattr(v.ArticleChecker, switched_off, lambda self, located: None)
+        print(f"  {label:<34} {per_article():7.0f} us")
+    for name, original in saved.items():
+        setattr(v if name == "image_problem" else v.ArticleChecker, name, original)
+    texts = []
+    for files in groups:
+        for found in files:
+            text = found.path.read_text(encoding="utf-8")
+            texts.append(text.split("+++\n", 2)[1] if found.lang else text)
+    start = time.process_time()
+    for text in texts:
+        tomli.loads(text)
+    parse = (time.process_time() - start) / len(groups) * 1e6
+    print(f"  {'of which tomli.loads alone':<34} {parse:7.0f} us")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("site", nargs="?", type=Path, default=Path("/tmp/site10k_validate"))
     parser.add_argument("--articles", type=int, default=10000)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=5, help="0: no timed runs")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--split", action="store_true")
     args = parser.parse_args()
     ensure_site(args.site, args.articles)
     paths = article_files(args.site)
     cpus = os.cpu_count() or 1
     print(f"site: {args.site} ({len(paths)} article files), {cpus} CPUs, {args.runs} runs each")
-    reference, reference_cpu = time_tomli(paths, args.runs)
-    rows = [("tomli.loads of every file, 1 process (reference)", reference, reference_cpu)]
-    for jobs in sorted({1, cpus}):
-        command = [str(OPDC), "--site", str(args.site), "validate", "--jobs", str(jobs)]
-        seconds, cpu, status = time_command(command, args.runs)
-        rows.append((f"opdc validate --jobs {jobs} (exit {status})", seconds, cpu))
-    print(f"\n{'what':<52} {'wall s':>7} {'cpu s':>7} {'files/s':>8} {'x ref':>6}")
-    for what, seconds, cpu in rows:
-        rate = len(paths) / seconds
-        print(f"{what:<52} {seconds:7.2f} {cpu:7.2f} {rate:8.0f} {seconds / reference:6.2f}")
+    if args.runs > 0:
+        reference, reference_cpu = time_tomli(paths, args.runs)
+        rows = [("tomli.loads of every file, 1 process (reference)", reference, reference_cpu)]
+        for jobs in sorted({1, cpus}):
+            command = [str(OPDC), "--site", str(args.site), "validate", "--jobs", str(jobs)]
+            seconds, cpu, status = time_command(command, args.runs)
+            rows.append((f"opdc validate --jobs {jobs} (exit {status})", seconds, cpu))
+        print(f"\n{'what':<52} {'wall s':>7} {'cpu s':>7} {'files/s':>8} {'x ref':>6}")
+        for what, seconds, cpu in rows:
+            rate = len(paths) / seconds
+            print(f"{what:<52} {seconds:7.2f} {cpu:7.2f} {rate:8.0f} {seconds / reference:6.2f}")
     if args.profile:
         profile(args.site)
+    if args.split:
+        split(args.site)
 
 
 if __name__ == "__main__":
