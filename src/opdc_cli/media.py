@@ -26,7 +26,6 @@ import json
 import math
 import os
 import re
-import stat
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -349,29 +348,68 @@ def _stat(path: Path) -> os.stat_result | None:
         return None
 
 
+class _Folder:
+    """The files of one media/<id>/, listed once, so that looking up a photo's three
+    files costs no system call; symbolic links and names with folders get the full
+    containment check of gallery.media_path instead."""
+
+    def __init__(self, media_dir: Path, article_id: int) -> None:
+        self.media_dir = media_dir
+        self.article_id = article_id
+        self.path = media_dir / str(article_id)
+        self.files: dict[str, os.stat_result] = {}
+        self.links: set[str] = set()
+        try:
+            with os.scandir(self.path) as entries:
+                for entry in entries:
+                    with contextlib.suppress(OSError):
+                        if entry.is_symlink():
+                            self.links.add(entry.name)
+                        elif entry.is_file(follow_symlinks=False):
+                            self.files[entry.name] = entry.stat(follow_symlinks=False)
+        except OSError:
+            pass
+
+    def _plain(self, name: str) -> bool:
+        return "/" not in name and name not in self.links and check_media_name(name) is None
+
+    def path_of(self, name: str) -> Path:
+        """The path of file `name`; OpdcError if it leaves media/<id>/."""
+        if name in self.files or self._plain(name):
+            return self.path / name
+        return media_path(self.media_dir, self.article_id, name)
+
+    def stat(self, name: str) -> os.stat_result | None:
+        """The file's stat, None if it is missing; OpdcError if it leaves media/<id>/."""
+        found = self.files.get(name)
+        if found is not None or self._plain(name):
+            return found
+        return _stat(media_path(self.media_dir, self.article_id, name))
+
+
 def _why_stale(
-    original: Path, web: Path, thumb: Path, entry: Mapping[str, Any] | None, wanted: dict[str, int]
+    folder: _Folder, name: str, entry: Mapping[str, Any] | None, wanted: dict[str, int]
 ) -> str | None:
-    """Why the outputs of `original` must be made again, or None when they are up to date.
+    """Why the outputs of photo `name` must be made again, None when they are up to date.
 
     NOT_RECORDED: the outputs exist, newer than the original, but the manifest does
-    not say how they were made.
+    not say how they were made. Raises OpdcError for a file that leaves media/<id>/.
     """
-    src = _stat(original)
+    src = folder.stat(name)
     if src is None:
         return ORIGINAL_MISSING
-    outputs = [_stat(web), _stat(thumb)]
-    if outputs[0] is None and outputs[1] is None:
+    web, thumb = folder.stat(web_name(name)), folder.stat(thumb_name(name))
+    if web is None and thumb is None:
         return "not made yet"
-    if outputs[0] is None or outputs[1] is None:
-        return f"the {'web size' if outputs[0] is None else 'thumbnail'} is missing"
-    newer = all(out.st_mtime_ns >= src.st_mtime_ns for out in outputs if out is not None)
+    if web is None or thumb is None:
+        return f"the {'web size' if web is None else 'thumbnail'} is missing"
+    newer = web.st_mtime_ns >= src.st_mtime_ns and thumb.st_mtime_ns >= src.st_mtime_ns
     if entry is None:
         return NOT_RECORDED if newer else "older than the original"
     if entry.get("settings") != wanted:
         return "made with other settings"
     recorded = (_dig(entry, "web", "bytes"), _dig(entry, "thumb", "bytes"))
-    if recorded != (outputs[0].st_size, outputs[1].st_size):
+    if recorded != (web.st_size, thumb.st_size):
         return "changed since they were made"
     if _dig(entry, "original", "bytes") != src.st_size:
         return "the original changed"
@@ -379,7 +417,7 @@ def _why_stale(
         return None
     # A clone or a copy gives arbitrary mtimes: the content decides.
     try:
-        same = _sha256(original) == _dig(entry, "original", "sha256")
+        same = _sha256(folder.path_of(name)) == _dig(entry, "original", "sha256")
     except OSError:
         return "the original is unreadable"
     return None if same else "the original changed"
@@ -406,33 +444,6 @@ def _media_of(where: Site | SiteConfig) -> tuple[Path, MediaSettings]:
     return config.root / "media", config.media
 
 
-def _inside(media_dir: Path, article_id: int, name: str) -> Path:
-    """The path of `name` in media/<id>/, proven not to leave it.
-
-    A plain file name that is not a symbolic link costs one lstat; anything else gets
-    the full check of gallery.media_path (which resolves the path), so that checking
-    the photos of thousands of articles stays cheap.
-    """
-    if "/" not in name and check_media_name(name) is None:
-        path = media_dir / str(article_id) / name
-        try:
-            if not stat.S_ISLNK(os.lstat(path).st_mode):
-                return path
-        except OSError:
-            return path  # missing: nothing is read through it
-    return media_path(media_dir, article_id, name)
-
-
-def _photo_paths(media_dir: Path, article_id: int, name: str) -> tuple[Path, Path, Path]:
-    """The original, web size and thumbnail of photo `name`; OpdcError if one leaves
-    media/<id>/."""
-    return (
-        _inside(media_dir, article_id, name),
-        _inside(media_dir, article_id, web_name(name)),
-        _inside(media_dir, article_id, thumb_name(name)),
-    )
-
-
 def stale_outputs(where: Site | SiteConfig, article: Article) -> list[StaleOutput]:
     """The article's photos whose web size or thumbnail is missing or older than the original.
 
@@ -442,16 +453,15 @@ def stale_outputs(where: Site | SiteConfig, article: Article) -> list[StaleOutpu
     problems of their own). Fix: `opdc media resize <id>`.
     """
     media_dir, settings = _media_of(where)
-    folder = media_dir / str(article.id)
-    manifest = read_manifest(folder)
+    folder = _Folder(media_dir, article.id)
+    manifest = read_manifest(folder.path)
     wanted = settings_record(settings)
     stale = []
     for photo in article.photos:
         try:
-            original, web, thumb = _photo_paths(media_dir, article.id, photo.file)
+            reason = _why_stale(folder, photo.file, manifest.get(photo.file), wanted)
         except OpdcError:
             continue
-        reason = _why_stale(original, web, thumb, manifest.get(photo.file), wanted)
         if reason not in (None, NOT_RECORDED, ORIGINAL_MISSING):
             stale.append(StaleOutput(article.id, photo, str(reason)))
     return stale
@@ -501,38 +511,34 @@ def plan_resize(
     wanted = settings_record(settings)
     plan = ResizePlan(settings)
     for article in sorted(articles, key=lambda a: a.id):
-        folder = media_dir / str(article.id)
-        manifest = {} if force else read_manifest(folder)
+        folder = _Folder(media_dir, article.id)
+        manifest = {} if force else read_manifest(folder.path)
         for photo in article.photos:
+            name = photo.file
             try:
-                original, web, thumb = _photo_paths(media_dir, article.id, photo.file)
-            except OpdcError as exc:
-                plan.failures.append(Failure(article.id, photo.file, exc))
-                continue
-            reason: str | None
-            if force:
-                reason = ORIGINAL_MISSING if _stat(original) is None else "--force"
-            else:
-                reason = _why_stale(original, web, thumb, manifest.get(photo.file), wanted)
-            if reason == ORIGINAL_MISSING:
-                plan.failures.append(
-                    Failure(
-                        article.id,
-                        photo.file,
-                        OpdcError(
-                            f"the original is missing: put the photo there, or remove it "
-                            f"from article {article.id}",
-                            original,
-                            code=_MISSING_ERROR,
-                        ),
+                reason: str | None
+                if force:
+                    reason = ORIGINAL_MISSING if folder.stat(name) is None else "--force"
+                else:
+                    reason = _why_stale(folder, name, manifest.get(name), wanted)
+                if reason == ORIGINAL_MISSING:
+                    raise OpdcError(
+                        f"the original is missing: put the photo there, or remove it "
+                        f"from article {article.id}",
+                        folder.path_of(name),
+                        code=_MISSING_ERROR,
                     )
-                )
-            elif reason is None:
+                if reason is not None:
+                    original = folder.path_of(name)
+                    web, thumb = folder.path_of(web_name(name)), folder.path_of(thumb_name(name))
+                    plan.jobs.append(Job(article.id, name, original, web, thumb, reason))
+            except OpdcError as exc:
+                plan.failures.append(Failure(article.id, name, exc))
+                continue
+            if reason is None:
                 plan.skipped += 1
             else:
-                plan.jobs.append(Job(article.id, photo.file, original, web, thumb, reason))
-                names = tuple(p.file for p in article.photos)
-                plan.articles[article.id] = (folder, names)
+                plan.articles[article.id] = (folder.path, tuple(p.file for p in article.photos))
     return plan
 
 
