@@ -1,6 +1,7 @@
 """Time `opdc media resize` against naive Pillow and pyvips on camera-sized photos.
 
     python bench/bench_resize.py [--photos 30] [--runs 5] [--procs 1 2] [--workdir DIR]
+    python bench/bench_resize.py --noop-site DIR [--runs 5]
 
 Makes N synthetic 4000x3000 JPEGs (quality 90, noise over gradients, some with an
 EXIF rotation) once, then times, for each process count, as whole processes:
@@ -17,6 +18,11 @@ EXIF rotation) once, then times, for each process count, as whole processes:
 
 Prints medians of --runs runs in photos/s and opdc's ratio to each reference. pyvips
 is not a dependency of opdc: `pip install pyvips pyvips-binary` to include it.
+
+With --noop-site, times instead `opdc media resize` on a site whose outputs are all up
+to date (e.g. `bench/synth.py DIR --articles 10000 --media`, then one resize): the
+cost of deciding that nothing needs making, next to `opdc list --format ids` on the
+same site as the reference (reading the same articles).
 """
 
 from __future__ import annotations
@@ -178,6 +184,25 @@ def _time(command: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
+def noop(site: Path, runs: int) -> None:
+    """Median seconds of a resize with nothing to do, and of listing the same site."""
+    resize = [_opdc(), "--site", str(site), "media", "resize"]
+    listing = [_opdc(), "--site", str(site), "list", "--format", "ids"]
+    _time(resize, dict(os.environ))  # the first run may make what is missing
+    times: dict[str, list[float]] = {"resize": [], "list": []}
+    for _ in range(runs):
+        times["resize"].append(_time(resize, dict(os.environ)))
+        times["list"].append(_time(listing, dict(os.environ)))
+    seconds = {name: statistics.median(values) for name, values in times.items()}
+    print(f"\nno-op resize of {site}, medians of {runs} runs\n")
+    print("| opdc media resize (all up to date) | opdc list --format ids | ratio |")
+    print("|---|---|---|")
+    print(
+        f"| {seconds['resize']:.2f} s | {seconds['list']:.2f} s "
+        f"| {seconds['resize'] / seconds['list']:.1f}x |"
+    )
+
+
 def _have_pyvips() -> bool:
     try:
         import pyvips  # noqa: F401
@@ -194,12 +219,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--procs", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/opdc-bench-resize"))
+    parser.add_argument("--noop-site", type=Path, help="time a resize with nothing to do")
     parser.add_argument("--run", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("files", nargs="*", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
         run_reference(args.run, args.procs[0], args.out, args.files)
+        return
+    if args.noop_site:
+        noop(args.noop_site, args.runs)
         return
 
     print(f"making {args.photos} photos of {WIDTH}x{HEIGHT} in {args.workdir} ...", file=sys.stderr)
