@@ -289,6 +289,13 @@ def error_reading(path: Path, text: str | bytes, config: SiteConfig) -> OpdcErro
             "unknown key 'titel'; did you mean 'title'?",
         ),
         (
+            "id = 7\n" + GOOD_HEAD + 'titel = "x"\n[th]\ntitle = "x"\n',
+            4,
+            1,
+            "OPDC111",
+            "unknown key 'titel'; 'title' belongs in the [th] table",
+        ),
+        (
             "id = 8\n" + GOOD_HEAD + '[th]\ntitle = "x"\n',
             1,
             1,
@@ -834,3 +841,49 @@ def test_an_exclusive_text_form_write_is_all_or_nothing(
         store.write_article(make_article(7), tmp_path, "txt", config.languages, exclusive=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["7.en.txt"]
     assert (tmp_path / "7.en.txt").read_text(encoding="utf-8") == "someone else's"
+
+
+TH_PART = (
+    'id = 7\ncategory = "headline"\ndate = 2018-04-27T09:30:00+07:00\ntitle = "ข่าว"\n\n'
+    '[event]\nstart = 2018-04-25\nplace = "ฮานอย"\n\n[[photos]]\nfile = "a.jpg"\n'
+)
+EN_DATE = "date = 2018-04-27T09:30:00+07:00\n"
+
+
+@pytest.mark.parametrize(
+    ("en_front", "line"),
+    [
+        # +++, id, category, date: the date differs, on line 4.
+        ('id = 7\ncategory = "headline"\ndate = 2018-04-28T09:30:00+07:00\ntitle = "News"\n', 4),
+        # A photo the Thai file does not have: its [[photos]] header on line 7.
+        (
+            f'id = 7\ncategory = "headline"\n{EN_DATE}title = "News"\n\n'
+            '[[photos]]\nfile = "z.jpg"\n',
+            7,
+        ),
+        # The event on other days: its [event] header on line 7.
+        (
+            f'id = 7\ncategory = "headline"\n{EN_DATE}title = "News"\n\n'
+            "[event]\nstart = 2018-04-26\n",
+            7,
+        ),
+    ],
+)
+def test_a_language_file_that_disagrees_with_the_primary_one_is_reported(
+    tmp_path: Path, config: SiteConfig, en_front: str, line: int
+) -> None:
+    (tmp_path / "7.th.txt").write_text(text_article(TH_PART), encoding="utf-8")
+    en_path = tmp_path / "7.en.txt"
+    en_path.write_text(text_article(en_front, "Body\n"), encoding="utf-8")
+    article, problems = store.check_article(store.scan(tmp_path), config)
+    assert article is not None
+    assert [(p.code, p.path, p.line) for p in problems] == [("OPDC122", en_path, line)]
+
+
+def test_a_language_file_may_caption_only_some_photos(tmp_path: Path, config: SiteConfig) -> None:
+    (tmp_path / "7.th.txt").write_text(text_article(TH_PART), encoding="utf-8")
+    en = f'id = 7\ncategory = "headline"\n{EN_DATE}title = "News"\n'
+    (tmp_path / "7.en.txt").write_text(text_article(en, "Body\n"), encoding="utf-8")
+    article, problems = store.check_article(store.scan(tmp_path), config)
+    assert problems == []
+    assert article is not None and article.photos[0].file == "a.jpg"

@@ -118,16 +118,30 @@ class _Doc:
         line, col = (place[0] + self.line_offset, place[1]) if place else (1, 1)
         self.problems.append(OpdcError(message, self.path, line, col, code))
 
-    def unknown(self, table: Mapping[str, Any], where: KeyPath, allowed: Iterable[str]) -> None:
+    def unknown(
+        self,
+        table: Mapping[str, Any],
+        where: KeyPath,
+        allowed: Iterable[str],
+        elsewhere: Mapping[str, str] | None = None,
+    ) -> None:
+        """Report keys not in `allowed`, naming the nearest known key.
+
+        `elsewhere` maps keys that belong in another table to that table's name,
+        so a top-level `titel` is pointed to `title` in `[th]`.
+        """
         allowed = sorted(allowed)
+        elsewhere = elsewhere or {}
         for key in table:
             if key not in allowed:
                 near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                hint = (
-                    f"; did you mean '{near[0]}'?"
-                    if near
-                    else f"; known keys: {', '.join(allowed)}"
-                )
+                moved = difflib.get_close_matches(key, list(elsewhere), n=1, cutoff=0.6)
+                if near:
+                    hint = f"; did you mean '{near[0]}'?"
+                elif moved:
+                    hint = f"; '{moved[0]}' belongs in the {elsewhere[moved[0]]} table"
+                else:
+                    hint = f"; known keys: {', '.join(allowed)}"
                 self.problem((*where, key), f"unknown key '{key}'{hint}", "OPDC111")
 
     def text_value(self, table: Mapping[str, Any], where: KeyPath, key: str) -> str:
@@ -329,7 +343,12 @@ def _buildable(shared: Mapping[str, Any]) -> bool:
 
 def _toml_article(doc: _Doc, file: ArticleFile, config: SiteConfig) -> Article | None:
     languages = config.languages
-    doc.unknown(doc.data, (), [*SHARED_KEYS, "event", "photos", "attachments", *languages])
+    doc.unknown(
+        doc.data,
+        (),
+        [*SHARED_KEYS, "event", "photos", "attachments", *languages],
+        elsewhere={key: f"[{languages[0]}]" for key in TEXT_KEYS},
+    )
     shared = _shared(doc, config, file.id)
     translations: dict[str, Translation] = {}
     for lang in languages:
@@ -367,6 +386,7 @@ class _TextPart:
     photos: list[tuple[str, dict[str, str]]]
     attachments: list[tuple[str, dict[str, str]]]
     event: Event | None
+    doc: _Doc
 
 
 def _text_part(doc: _Doc, body: str, file: ArticleFile, config: SiteConfig) -> _TextPart | None:
@@ -393,6 +413,7 @@ def _text_part(doc: _Doc, body: str, file: ArticleFile, config: SiteConfig) -> _
         _items(doc, "photos", "caption", lang, config.languages),
         _items(doc, "attachments", "title", lang, config.languages),
         _event(doc, lang, config.languages),
+        doc,
     )
     return part
 
@@ -483,7 +504,48 @@ def check_article(
     parts.sort(key=lambda p: config.languages.index(p.file.lang or config.primary_language))
     if not _buildable(parts[0].shared):
         return None, problems
+    problems.extend(_disagreements(parts))
     return _merge_text_parts(parts, config), problems
+
+
+def _disagreements(parts: list[_TextPart]) -> list[OpdcError]:
+    """Shared keys a language file states differently from the primary one.
+
+    The primary file decides (the merge takes its values), so a difference would
+    otherwise be lost silently when the article is read or converted.
+    """
+    first = parts[0]
+    found: list[OpdcError] = []
+    for part in parts[1:]:
+        before = len(part.doc.problems)
+        for key in SHARED_KEYS:
+            if key in part.doc.data and part.shared[key] != first.shared[key]:
+                part.doc.problem(
+                    (key,),
+                    f"'{key}' differs from {first.file.path.name}, which decides: make them agree",
+                    "OPDC122",
+                )
+        listed = {name for name, _ in first.photos}
+        extra = [name for name, _ in part.photos if name not in listed]
+        if extra:
+            part.doc.problem(
+                ("photos",),
+                f"photo {extra[0]} is not in {first.file.path.name}, which decides the photos: "
+                "add it there too, or remove it here",
+                "OPDC122",
+            )
+        if part.event is not None and (
+            first.event is None
+            or (part.event.start, part.event.end) != (first.event.start, first.event.end)
+        ):
+            part.doc.problem(
+                ("event",),
+                f"the event's dates differ from {first.file.path.name}, which decides: "
+                "make them agree",
+                "OPDC122",
+            )
+        found.extend(part.doc.problems[before:])
+    return found
 
 
 def read_article(files: list[ArticleFile], config: SiteConfig) -> Article:
