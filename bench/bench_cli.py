@@ -138,9 +138,10 @@ def prepare_hugo(site: Path) -> tuple[Path | None, list[tuple[str, Path, int]]]:
     if hugo is None:
         return None, []
     made = []
+    # bench_list's layouts: "hugo" is Thai and English, "hugo-th" Thai only.
     for suffix, languages in (("hugo", ("th", "en")), ("hugo-th", ("th",))):
         target = site.with_name(f"{site.name}-{suffix}")
-        pages = bench_list.convert_for_hugo(site, target, languages)
+        pages = bench_list.convert_for_hugo(site, target, suffix)
         made.append(("+".join(languages), target, pages))
     return hugo, made
 
