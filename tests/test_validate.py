@@ -271,6 +271,34 @@ def test_check_image_refuses_a_bomb_beyond_pillows_own_limit(tmp_path: Path) -> 
     assert check_image(path, 300_000_000) is None
 
 
+def test_the_jpeg_header_check_agrees_with_pillows_open(tmp_path: Path) -> None:
+    from opdc_cli.gallery import jpeg_size
+
+    path = write_jpeg(tmp_path / "a.jpg", (640, 480))
+    data = path.read_bytes()
+    scan = data.index(b"\xff\xda")
+    assert jpeg_size(path, until_scan=True) == (640, 480)
+    # Cut inside the header (before the image data): Pillow cannot open it either.
+    cut = tmp_path / "cut.jpg"
+    for end in (2, 20, scan - 5):
+        cut.write_bytes(data[:end])
+        assert jpeg_size(cut, until_scan=True) is None
+        found = check_image(cut, 89_478_485)
+        assert found is not None and found[0] == "OPDC302"
+    # Cut inside the image data: the header is whole, only a full decode finds out.
+    cut.write_bytes(data[: scan + 40])
+    assert check_image(cut, 89_478_485) is None
+    deep = check_image(cut, 89_478_485, deep=True)
+    assert deep is not None and deep[0] == "OPDC302"
+    # A frame header claiming more pixels than allowed is a bomb without decoding.
+    huge = bytearray(data)
+    sof = data.index(b"\xff\xc0")
+    huge[sof + 5 : sof + 9] = (40000).to_bytes(2, "big") + (40000).to_bytes(2, "big")
+    cut.write_bytes(bytes(huge))
+    found = check_image(cut, 89_478_485)
+    assert found is not None and found[0] == "OPDC303"
+
+
 # --- robustness: anything in a file gives problems, never an exception -----------------
 
 

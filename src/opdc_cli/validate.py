@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from opdc_cli import store
 from opdc_cli.errors import OpdcError, UsageError
-from opdc_cli.gallery import check_media_name, media_path, thumb_name, web_name
+from opdc_cli.gallery import check_media_name, jpeg_size, media_path, thumb_name, web_name
 from opdc_cli.media import FORMAT_NAMES, FORMATS, MANIFEST, PLUGINS, stale_outputs
 from opdc_cli.model import Article, normalize_newlines
 from opdc_cli.site import SITE_FILE, SiteConfig, check_config
@@ -829,6 +829,16 @@ def check_image(path: Path, max_pixels: int, *, deep: bool = False) -> tuple[str
 
 def image_problem(path: Path, max_pixels: int, *, deep: bool) -> tuple[str, str] | None:
     """check_image without setting the limits: for many photos inside one image_limits."""
+    if not deep:
+        # Most photos are JPEGs: reading their markers up to the image data checks as
+        # much as Image.open does, in a fifth of the time. Anything odd goes to Pillow,
+        # whose message is then the one reported.
+        size = jpeg_size(path, until_scan=True)
+        if size is not None:
+            width, height = size
+            if width * height > max_pixels:
+                return "OPDC303", _too_many(f"{width * height:,}", max_pixels)
+            return None
     from PIL import Image, UnidentifiedImageError
 
     try:
