@@ -104,8 +104,9 @@ _MISSING_ERROR = "OPDC305"
 
 
 @contextlib.contextmanager
-def _pillow_limits(max_pixels: int) -> Iterator[None]:
-    """Pillow's bomb limit set to site.toml's, and its bomb warning turned into an error."""
+def pillow_limits(max_pixels: int) -> Iterator[None]:
+    """For the block: Pillow's bomb limit set to site.toml's media.max_pixels, and its
+    bomb warning turned into an error; restored afterwards."""
     from PIL import Image
 
     saved = Image.MAX_IMAGE_PIXELS
@@ -130,7 +131,7 @@ def _bomb_message(max_pixels: int, exc: BaseException) -> str:
 def _open(source: str | Path | IO[bytes], max_pixels: int) -> PILImage.Image:
     """The image, opened (not decoded) with the allow-list; _Refused says why not.
 
-    Must run inside `_pillow_limits`, whose bomb check happens here, before any decoding.
+    Must run inside `pillow_limits`, whose bomb check happens here, before any decoding.
     """
     from PIL import Image, UnidentifiedImageError
 
@@ -229,7 +230,7 @@ def inspect_image(path: Path, settings: MediaSettings) -> ImageInfo:
             code=_FILE_SIZE_ERROR,
         )
     try:
-        with _pillow_limits(settings.max_pixels), _open(path, settings.max_pixels) as image:
+        with pillow_limits(settings.max_pixels), _open(path, settings.max_pixels) as image:
             fmt = image.format or ""
             upright = _upright_size(image, _orientation(image))
             if fmt in ("JPEG", "MPO"):
@@ -671,7 +672,7 @@ def render(data: bytes, settings: MediaSettings) -> tuple[Rendered, Rendered]:
     alpha flattened on white, 16-bit scaled, colours converted to sRGB, LANCZOS
     resampling; widths never enlarged. Raises _Refused for unusable images.
     """
-    with _pillow_limits(settings.max_pixels), _open(io.BytesIO(data), settings.max_pixels) as im:
+    with pillow_limits(settings.max_pixels), _open(io.BytesIO(data), settings.max_pixels) as im:
         orientation = _orientation(im)
         width, _ = _upright_size(im, orientation)
         largest = max(min(settings.resize_width, width), min(settings.thumb_width, width))

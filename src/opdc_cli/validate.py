@@ -17,7 +17,6 @@ import importlib
 import os
 import re
 import stat
-import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -29,7 +28,14 @@ from typing import Any, Literal
 from opdc_cli import store
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.gallery import check_media_name, jpeg_size, media_path, thumb_name, web_name
-from opdc_cli.media import FORMAT_NAMES, FORMATS, MANIFEST, PLUGINS, stale_outputs
+from opdc_cli.media import (
+    FORMAT_NAMES,
+    FORMATS,
+    MANIFEST,
+    PLUGINS,
+    pillow_limits,
+    stale_outputs,
+)
 from opdc_cli.model import Article, normalize_newlines
 from opdc_cli.site import SITE_FILE, SiteConfig, check_config
 from opdc_cli.store import ArticleFile
@@ -800,19 +806,10 @@ def _load_pillow() -> None:
 
 @contextlib.contextmanager
 def image_limits(max_pixels: int) -> Iterator[None]:
-    """For the block: Pillow's decompression-bomb limit set to `max_pixels` (site.toml's
-    media.max_pixels) and its bomb warning made an error; restored afterwards."""
-    from PIL import Image
-
+    """media.pillow_limits, with the allowed formats' plugins loaded once for the block."""
     _load_pillow()
-    previous = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = max_pixels
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            yield
-    finally:
-        Image.MAX_IMAGE_PIXELS = previous
+    with pillow_limits(max_pixels):
+        yield
 
 
 def check_image(path: Path, max_pixels: int, *, deep: bool = False) -> tuple[str, str] | None:

@@ -558,7 +558,8 @@ def _publish_media(source: Path, target: Path) -> bool:
         target.parent.mkdir(parents=True, exist_ok=True)
         return _publish_media(source, target)
     except OSError:
-        pass  # taken, or another file system or links not allowed (then a copy)
+        # The name is taken, or the file system allows no link here: copy below.
+        pass
     try:
         have, want = target.stat(), source.stat()
         if (have.st_ino == want.st_ino and have.st_dev == want.st_dev) or (
@@ -650,7 +651,8 @@ class _CardStore:
                     (row[0], json.loads(row[1])) for row in self.conn.execute(query, chunk)
                 )
         except (self.errors, ValueError):
-            pass  # what was not found is rebuilt from the articles
+            # A damaged cache only costs time: what was not found is rebuilt.
+            pass
         return found
 
     def put(self, cards: dict[int, dict[str, dict[str, Any]]]) -> None:
