@@ -4,6 +4,7 @@ stat, recovered when damaged, bypassed when locked, safe with two commands at on
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import pickle
 import sqlite3
@@ -185,6 +186,8 @@ def test_every_query_gives_the_same_articles_and_problems_both_ways(varied: Path
             expected = direct.articles(query)
             assert full(cached.articles(query)) == full(expected), (round_, query)
             assert problems_of(cached) == problems_of(direct), (round_, query)
+            assert cached.ids(query) == [a.id for a in expected], (round_, query)
+            assert problems_of(cached) == problems_of(direct), (round_, query)
         assert (varied / ".opdc" / "index.sqlite3").exists()
     assert messages == []
     # The site holds what the queries are meant to exercise.
@@ -203,8 +206,9 @@ def test_summaries_are_the_articles_without_their_text(varied: Path) -> None:
         assert [summary_record(s, cached.config, NOW) for s in from_index] == expected, query
         assert [s.sources for s in from_index] == [a.sources for a in direct.articles(query)]
         assert problems_of(cached) == problems_of(direct)
-        without = Site.open(varied, cache=False).summaries(query)
-        assert [summary_record(s, direct.config, NOW) for s in without] == expected
+        without = Site.open(varied, cache=False)
+        assert [summary_record(s, direct.config, NOW) for s in without.summaries(query)] == expected
+        assert without.ids(query) == [a.id for a in direct.articles(query)]
 
 
 def test_a_summary_answers_like_its_article(varied: Path) -> None:
@@ -348,7 +352,8 @@ def test_the_pool_of_processes_reads_many_changed_files_alike(
 
     def work(session: index.Session) -> list[Article]:
         session_reread.append(session.reread)
-        return session.articles([s[0] for s in session.rows(index.Pushdown())])
+        rows = session.rows(index.Pushdown(), tags=False, titles=False)
+        return session.articles([row[0] for row in rows])
 
     config = Site.open(root).config
     pooled = index.run(config, pytest.fail, work)
@@ -436,14 +441,31 @@ def test_a_truncated_index_file_is_recovered_from(built: tuple[Path, Path], keep
     assert len(messages) == 1
 
 
-def test_a_damaged_entry_is_caught_when_read(built: tuple[Path, Path]) -> None:
+@pytest.mark.parametrize(
+    ("column", "garbage"),
+    [
+        ("parsed.data", b"x\x9c\x03\x00"),  # a valid zlib stream of nothing
+        ("articles.summary", b"\x01\x02\x03\x04"),
+        ("articles.titles", marshal.dumps(("one title too many", "a", "b"))),
+        ("articles.tags", marshal.dumps([1, 2])),
+    ],
+)
+def test_a_damaged_entry_is_caught_when_read(
+    built: tuple[Path, Path], column: str, garbage: bytes
+) -> None:
     root, db = built
+    table, name = column.split(".")
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE parsed SET data = x'789c0300' WHERE id = 2004")
-        conn.execute("UPDATE articles SET summary = x'01020304' WHERE id = 2006")
+        conn.execute(f"UPDATE {table} SET {name} = ? WHERE id = 2003", (garbage,))
     conn.close()
     messages: list[str] = []
-    assert answers(root, messages) == expected_answers(root)
+    query = Query(tags=("GovLab", "PMQA"), sort="title", now=NOW)
+    site = Site.open(root, warn=warnings_to(messages))
+    direct = Site.open(root, cache=False)
+    expected = [summary_record(a, direct.config, NOW) for a in direct.articles(query)]
+    assert [summary_record(s, site.config, NOW) for s in site.summaries(query)] == expected
+    assert full(site.articles(query)) == full(direct.articles(query))
+    assert problems_of(site) == problems_of(direct)
     assert len(messages) == 1 and "damaged" in messages[0]
 
 

@@ -11,7 +11,7 @@ import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
@@ -21,9 +21,10 @@ from opdc_cli.model import Article, State, Status
 from opdc_cli.site import SITE_FILE, SiteConfig, find_site_root, load_config
 
 if TYPE_CHECKING:
-    from opdc_cli.index import Pushdown, Session
+    from opdc_cli.index import LightRow, Pushdown, Session
 
 SORTS = ("date", "id", "title")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 STATES = ("draft", "scheduled", "published")
 
 
@@ -93,18 +94,70 @@ class ArticleSummary(NamedTuple):
 
     def title(self, lang: str) -> str:
         """The title in `lang`, else in the first language the article has."""
-        if lang in self.titles:
-            return self.titles[lang]
-        return next(iter(self.titles.values()), "")
+        return _title(self.titles, lang)
 
     def state(self, now: datetime) -> State:
-        if self.status == "draft":
-            return "draft"
-        return "scheduled" if self.date > now else "published"
+        return _state(self.status, self.date, now)
 
     def is_live(self, now: datetime) -> bool:
         """Published and its time has come: what feeds and the site show."""
         return self.state(now) == "published"
+
+
+class _Light(NamedTuple):
+    """An article as a query filters and orders it, from the index's columns alone.
+
+    `date` is in UTC (the same instant: compared, ordered and turned into a local
+    day alike); `tags` and `titles` are empty unless the query filters on tags or
+    sorts by title, the only times they are looked at.
+    """
+
+    id: int
+    category: str
+    date: datetime
+    status: str
+    tags: tuple[str, ...]
+    languages: tuple[str, ...]
+    titles: Mapping[str, str]
+
+    def title(self, lang: str) -> str:
+        return _title(self.titles, lang)
+
+    def state(self, now: datetime) -> State:
+        return _state(self.status, self.date, now)
+
+
+def _summary(row: LightRow, root: Path) -> ArticleSummary:
+    article_id, category, status, _, languages, _, _, summary = row
+    assert summary is not None, "asked for with summary=True"
+    tags, titles, when, photo_count, form, paths = summary
+    return ArticleSummary(
+        article_id,
+        category,
+        datetime.fromisoformat(when),
+        status,  # type: ignore[arg-type]  # stored from a checked Article
+        tags,
+        languages,
+        dict(zip(languages, titles, strict=True)),
+        photo_count,
+        form,
+        root,
+        paths,
+    )
+
+
+def _title(titles: Mapping[str, str], lang: str) -> str:
+    # As Article.title: the language's own title, even empty, else the first one.
+    if lang in titles:
+        return titles[lang]
+    return next(iter(titles.values()), "")
+
+
+def _state(status: str, date: datetime, now: datetime) -> State:
+    # As Article.state.
+    if status == "draft":
+        return "draft"
+    return "scheduled" if date > now else "published"
 
 
 def _below(path: Path, root: Path) -> str:
@@ -317,10 +370,20 @@ class Site:
         they cost a fraction of full articles (what `opdc list` shows)."""
         query = self._resolved(query)
         if self.cache and not query.search:
-            found = self._indexed(lambda session: self._candidates(session, query))
+            found = self._indexed(lambda session: self._summaries_from(session, query))
             if found is not None:
                 return found
         return [ArticleSummary.of(a, self.root) for a in self.articles(query)]
+
+    def ids(self, query: Query | None = None) -> list[int]:
+        """The ids of what `articles(query)` gives, in its order: from the index,
+        the cheapest answer there is (`opdc list --format ids`)."""
+        query = self._resolved(query)
+        if self.cache and not query.search:
+            found = self._indexed(lambda session: [x.id for x in self._lights(session, query)])
+            if found is not None:
+                return found
+        return [a.id for a in self.articles(query)]
 
     def _resolved(self, query: Query | None) -> Query:
         # One clock reading for the whole answer, whichever path gives it.
@@ -346,41 +409,43 @@ class Site:
         result, self.problems = found
         return result
 
-    def _candidates(self, session: Session, query: Query) -> list[ArticleSummary]:
-        """The summaries passing every filter but the text search; ordered and cut
-        to the limit unless a search is still to come."""
+    def _lights(self, session: Session, query: Query) -> list[_Light]:
+        """What passes every filter but the text search, from the index's columns:
+        ordered and cut to the limit unless a search is still to come."""
         assert query.now is not None
-        root, config, now, fromiso = self.root, self.config, query.now, datetime.fromisoformat
+        config, now = self.config, query.now
+        epoch, microseconds = _EPOCH, timedelta
+        rows = session.rows(
+            _pushdown(query, config), tags=bool(query.tags), titles=query.sort == "title"
+        )
+        # Titles not asked for come as (): the mapping is empty then.
+        picked = [
+            light
+            for light in (
+                _Light(i, c, epoch + microseconds(microseconds=d), s, t, langs, dict(zip(langs, n)))  # noqa: B905
+                for i, c, s, d, langs, t, n, _ in rows
+            )
+            if query.matches_fields(light, config, now)
+        ]
+        return picked if query.search else query.order(picked, config)
+
+    def _summaries_from(self, session: Session, query: Query) -> list[ArticleSummary]:
+        assert query.now is not None and not query.search
+        config, now, root = self.config, query.now, self.root
+        rows = session.rows(_pushdown(query, config), summary=True)
         picked = [
             summary
-            for summary in (
-                ArticleSummary(
-                    i,
-                    category,
-                    fromiso(when),
-                    status,  # type: ignore[arg-type]  # stored from a checked Article
-                    tags,
-                    langs,
-                    dict(zip(langs, titles, strict=True)),
-                    count,
-                    form,
-                    root,
-                    paths,
-                )
-                for i, category, status, when, tags, langs, titles, count, form, paths in (
-                    session.rows(_pushdown(query, config))
-                )
-            )
+            for summary in (_summary(row, root) for row in rows)
             if query.matches_fields(summary, config, now)
         ]
-        return picked if query.search else query.order(picked, self.config)
+        return query.order(picked, config)
 
     def _articles_from(self, session: Session, query: Query) -> list[Article]:
-        chosen = self._candidates(session, query)
+        chosen = self._lights(session, query)
         # The same Python filter and order as without the index, on the full
         # articles; the limit once only, since a negative one cuts again each time.
         final = query if query.search else replace(query, limit=None)
-        return final.select(session.articles([s.id for s in chosen]), self.config)
+        return final.select(session.articles([x.id for x in chosen]), self.config)
 
     def article(self, article_id: int) -> Article:
         """The article with this id; ArticleNotFound if there is none."""

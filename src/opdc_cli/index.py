@@ -31,7 +31,7 @@ import sys
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -42,7 +42,7 @@ from opdc_cli.errors import OpdcError
 from opdc_cli.model import Article
 from opdc_cli.site import SiteConfig
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 CACHE_DIR = ".opdc"
 DB_NAME = "index.sqlite3"
 STAMP = "checked"  # touched each time the index is found up to date
@@ -77,9 +77,14 @@ _SCHEMA = (
     # `parsed` holds the OpdcError that reading the files raised. The parsed
     # articles live in a table of their own, so that scanning the small rows (every
     # command does) never pages through the large ones.
+    # tags, titles and summary are marshalled tuples, each read only by the
+    # queries that need it: tags and titles to filter and sort on, the summary
+    # (the same again with the date in its own offset, the photo count, the form
+    # and the paths) for what `opdc list` shows.
     "CREATE TABLE articles ("
     " id INTEGER PRIMARY KEY, sig TEXT NOT NULL, racy INTEGER NOT NULL, ok INTEGER NOT NULL,"
-    " category TEXT, status TEXT, date_us INTEGER, day INTEGER, langs TEXT, summary BLOB)",
+    " category TEXT, status TEXT, date_us INTEGER, day INTEGER, langs TEXT,"
+    " tags BLOB, titles BLOB, summary BLOB)",
     "CREATE INDEX articles_by_date ON articles (date_us, id)",
     "CREATE TABLE parsed (id INTEGER PRIMARY KEY, data BLOB NOT NULL)",
 )
@@ -110,47 +115,61 @@ def _parts(path: str) -> list[str]:
     return path.split("/")
 
 
-def _scan(folder: str, prefix: str, cutoff_ns: int, out: list[_File], racy: set[int]) -> None:
+def _scan(folder: int, prefix: str, cutoff_ns: int, plan: Layout) -> None:
     # store.walk and store.classify, without making a Path per file: the same
     # names are skipped and kept (the cached and direct answers must agree).
-    try:
-        with os.scandir(folder) as listing:
-            entries = list(listing)
-    except FileNotFoundError:
-        return
+    # `folder` is an open descriptor: each stat then looks up one name, not a path.
     toml_name, text_name = store.TOML_NAME.match, store.TEXT_NAME.match
+    groups, sigs = plan.groups, plan.sigs
+    with os.scandir(folder) as listing:
+        entries = list(listing)
     for entry in entries:
         name = entry.name
         if name.startswith("."):
             continue
-        if entry.is_dir(follow_symlinks=False):
-            _scan(entry.path, f"{prefix}{name}/", cutoff_ns, out, racy)
-        elif entry.is_file(follow_symlinks=False):
+        if entry.is_file(follow_symlinks=False):
             lang = None
             match = toml_name(name)
             if match is None:
                 match = text_name(name)
                 if match is None:
                     continue
-                lang = match.group(2)
+                lang = match[2]
             st = entry.stat(follow_symlinks=False)
+            article_id = int(match[1])
             path = prefix + name
-            article_id = int(match.group(1))
             sig = f"{path}\0{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
-            out.append(_File(path, article_id, lang, sig))
+            file = _File(path, article_id, lang, sig)
+            members = groups.get(article_id)
+            if members is None:
+                groups[article_id] = [file]
+                sigs[article_id] = sig
+            else:
+                members.append(file)
             if st.st_mtime_ns > cutoff_ns:
-                racy.add(article_id)
+                plan.racy.add(article_id)
+            plan.files += 1
+        elif entry.is_dir(follow_symlinks=False):
+            try:
+                inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=folder)
+            except FileNotFoundError:
+                continue  # removed since the listing
+            try:
+                _scan(inner, f"{prefix}{name}/", cutoff_ns, plan)
+            finally:
+                os.close(inner)
 
 
 @dataclass
 class Layout:
     """The article files grouped into articles, as store.group groups them."""
 
-    groups: dict[int, list[_File]]
-    sigs: dict[int, str]  # what the group's files looked like: compared with the index
-    racy: set[int]  # a file changed so recently that it may change again unseen
-    duplicates: list[tuple[str, OpdcError]]  # a file claiming an id already taken
-    files: int
+    groups: dict[int, list[_File]] = field(default_factory=dict)
+    # What each article's files looked like: compared with what the index recorded.
+    sigs: dict[int, str] = field(default_factory=dict)
+    racy: set[int] = field(default_factory=set)  # changed so recently it may change unseen
+    duplicates: list[tuple[str, OpdcError]] = field(default_factory=list)  # a taken id
+    files: int = 0
 
     def first(self, article_id: int) -> list[str]:
         """The sort key of the group's first file: problems come in this order."""
@@ -160,27 +179,23 @@ class Layout:
 def layout(articles_dir: Path, now_ns: int | None = None) -> Layout:
     """Scan `articles_dir` and group its files by id, without opening any of them."""
     now_ns = time.time_ns() if now_ns is None else now_ns
-    found: list[_File] = []
-    racy: set[int] = set()
-    _scan(str(articles_dir), "", now_ns - RACY_NS, found, racy)
-    groups: dict[int, list[_File]] = {}
-    sigs: dict[int, str] = {}
-    for file in found:
-        members = groups.get(file.id)
-        if members is None:
-            groups[file.id] = [file]
-            sigs[file.id] = file.sig
-        else:
-            members.append(file)
-    duplicates: list[tuple[str, OpdcError]] = []
-    for article_id, members in groups.items():
+    plan = Layout()
+    try:
+        top = os.open(articles_dir, os.O_RDONLY | os.O_DIRECTORY)
+    except FileNotFoundError:
+        return plan
+    try:
+        _scan(top, "", now_ns - RACY_NS, plan)
+    finally:
+        os.close(top)
+    for article_id, members in plan.groups.items():
         if len(members) > 1:
             members.sort(key=lambda m: _parts(m.path))
             langs = [m.lang for m in members]
             if None in langs or len(set(langs)) < len(langs):
-                members[:] = _claims(articles_dir, members, duplicates)
-            sigs[article_id] = "\0".join(m.sig for m in members)
-    return Layout(groups, sigs, racy, duplicates, len(found))
+                members[:] = _claims(articles_dir, members, plan.duplicates)
+            plan.sigs[article_id] = "\0".join(m.sig for m in members)
+    return plan
 
 
 def _claims(
@@ -199,7 +214,7 @@ def _claims(
 # --- reading articles into rows ------------------------------------------------------
 
 
-Row = tuple[int, str, int, int, Any, Any, Any, Any, Any, Any, bytes]
+Row = tuple[int, str, int, int, Any, Any, Any, Any, Any, Any, Any, Any, bytes]
 
 
 def _pack(value: object) -> bytes:
@@ -218,17 +233,15 @@ def _row(
     try:
         article = store.read_article(files, config)
     except OpdcError as exc:
-        return (article_id, sig, racy, 0, None, None, None, None, None, None, _pack(exc))
-    summary = marshal.dumps(
-        (
-            article.date.isoformat(),
-            article.tags,
-            article.languages,
-            tuple(t.title for t in article.translations.values()),
-            article.photo_count,
-            article.form,
-            tuple(p.relative_to(config.root).as_posix() for p in article.sources),
-        )
+        return (article_id, sig, racy, 0, *(None,) * 8, _pack(exc))
+    titles = tuple(t.title for t in article.translations.values())
+    summary = (
+        article.tags,
+        titles,
+        article.date.isoformat(),
+        article.photo_count,
+        article.form,
+        tuple(p.relative_to(config.root).as_posix() for p in article.sources),
     )
     return (
         article_id,
@@ -241,7 +254,9 @@ def _row(
         article.date.astimezone(config.tz).date().toordinal(),
         # " th en ": a language code is a word between spaces, found by instr().
         f" {' '.join(article.languages)} ",
-        summary,
+        marshal.dumps(article.tags),
+        marshal.dumps(titles),
+        marshal.dumps(summary),
         _pack(article),
     )
 
@@ -326,12 +341,37 @@ def _unpack(data: bytes, kind: type[T]) -> T:
     return value
 
 
-# What `opdc list` needs of an article, straight from the index: id, category,
-# status, date (ISO 8601 with its offset), tags, languages, titles (in the order
-# of languages), photo count, form, and the paths of its files below the site.
-SummaryRow = tuple[
-    int, str, str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...], int, str, tuple[str, ...]
+# What `opdc list` shows besides the columns: tags, titles (in the order of
+# languages), the date with its own offset (ISO 8601), the photo count, the form,
+# and the article's files relative to the site.
+Summary = tuple[tuple[str, ...], tuple[str, ...], str, int, str, tuple[str, ...]]
+# An article as the index's columns give it: id, category, status, date (UTC
+# microseconds), languages, then tags and titles, and the summary, each empty
+# (None) unless asked for.
+LightRow = tuple[
+    int, str, str, int, tuple[str, ...], tuple[str, ...], tuple[str, ...], Summary | None
 ]
+
+
+def _unmarshal(data: bytes) -> Any:
+    try:
+        return marshal.loads(data)
+    except Exception as exc:  # damage shows up as any of several exceptions
+        raise CacheCorrupt(f"an entry cannot be read back ({type(exc).__name__})") from None
+
+
+def _summary(data: bytes) -> Summary:
+    value = _unmarshal(data)
+    if not isinstance(value, tuple) or len(value) != 6:
+        raise CacheCorrupt("an entry's summary is damaged")
+    return value
+
+
+def _strings(data: bytes) -> tuple[str, ...]:
+    value = _unmarshal(data)
+    if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+        raise CacheCorrupt("an entry holds something else than texts")
+    return value
 
 
 @dataclass(frozen=True)
@@ -364,9 +404,15 @@ class Session:
         self.plan = plan
         self.reread = reread
 
-    def rows(self, push: Pushdown) -> list[SummaryRow]:
-        """The summaries of the readable articles that `push` lets through."""
-        sql = ["SELECT id, category, status, summary FROM articles WHERE ok = 1"]
+    def rows(
+        self, push: Pushdown, *, tags: bool = False, titles: bool = False, summary: bool = False
+    ) -> list[LightRow]:
+        """The readable articles that `push` lets through; tags, titles and the
+        summary (else empty) if asked for."""
+        wanted = [name for name, asked in (("tags", tags), ("titles", titles)) if asked]
+        columns = ["id", "category", "status", "date_us", "langs", *wanted]
+        columns += ["summary"] if summary else []
+        sql = [f"SELECT {', '.join(columns)} FROM articles WHERE ok = 1"]
         params: list[object] = []
         for column, values in (("id", push.ids), ("category", push.categories)):
             if values is not None:
@@ -405,14 +451,23 @@ class Session:
             params.append(push.limit)
         with _sqlite_errors():
             found = self._conn.execute(" ".join(sql), params).fetchall()
-        try:
-            rows = [
-                (i, category, status, *marshal.loads(data)) for i, category, status, data in found
+        if not wanted and not summary:
+            return [(i, c, s, d, tuple(langs.split()), (), (), None) for i, c, s, d, langs in found]
+        if not wanted:
+            return [
+                (i, c, s, d, tuple(langs.split()), (), (), _summary(data))
+                for i, c, s, d, langs, data in found
             ]
-        except Exception as exc:  # a damaged summary: any of several exceptions
-            raise CacheCorrupt(f"a summary cannot be read back ({type(exc).__name__})") from None
-        if any(len(row) != 10 for row in rows):
-            raise CacheCorrupt("a summary has the wrong number of fields")
+        rows: list[LightRow] = []
+        for i, c, s, d, langs, *blobs in found:
+            row_summary = _summary(blobs.pop()) if summary else None
+            texts = [_strings(blob) for blob in blobs]
+            row_tags = texts.pop(0) if tags else ()
+            row_titles = texts.pop() if titles else ()
+            languages = tuple(langs.split())
+            if titles and len(row_titles) != len(languages):
+                raise CacheCorrupt("an entry's titles do not match its languages")
+            rows.append((i, c, s, d, languages, row_tags, row_titles, row_summary))
         return rows
 
     def articles(self, ids: Sequence[int]) -> list[Article]:
@@ -589,7 +644,7 @@ class Index:
                 for table in ("articles", "parsed"):
                     conn.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i in gone])
                 conn.executemany(
-                    "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [row[:-1] for row in rows],
                 )
                 conn.executemany(
