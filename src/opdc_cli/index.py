@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import itertools
 import marshal
 import os
 import pickle
@@ -47,8 +48,8 @@ CACHE_DIR = ".opdc"
 DB_NAME = "index.sqlite3"
 STAMP = "checked"  # touched each time the index is found up to date
 # Below this many articles to re-read, starting worker processes costs more than
-# it saves (bench/bench_list.py --threshold measures it: 100 to 200 on 2 cores).
-POOL_THRESHOLD = 200
+# it saves (bench/bench_list.py --threshold: even at 50, 17% faster at 100 on 2 cores).
+POOL_THRESHOLD = 100
 # A file modified this recently may be modified again within the same mtime tick.
 RACY_NS = 2_000_000_000
 # How long to wait for another opdc writing the index before reading files directly.
@@ -88,6 +89,7 @@ _SCHEMA = (
     "CREATE INDEX articles_by_date ON articles (date_us, id)",
     "CREATE TABLE parsed (id INTEGER PRIMARY KEY, data BLOB NOT NULL)",
 )
+_INSERT = f"INSERT OR REPLACE INTO articles VALUES ({', '.join('?' * 12)})"
 
 T = TypeVar("T")
 
@@ -276,11 +278,13 @@ def _work_in_worker(work: _Work) -> Row:
     return _row(config, articles_dir, *work)
 
 
-def read_rows(config: SiteConfig, plan: Layout, ids: Iterable[int]) -> list[Row]:
-    """Read the articles `ids` from their files: rows for the index.
+def read_rows(config: SiteConfig, plan: Layout, ids: Iterable[int]) -> Iterator[Row]:
+    """Read the articles `ids` from their files: rows for the index, as they come.
 
     Many articles are read by one process per core; a few are read here, since
-    starting the workers costs more than it saves below POOL_THRESHOLD.
+    starting the workers costs more than it saves below POOL_THRESHOLD. Rows are
+    yielded in order while the others are still being read, so that they are
+    written meanwhile and never all held at once.
     """
     articles_dir = config.root / "articles"
     work: list[_Work] = [
@@ -289,14 +293,19 @@ def read_rows(config: SiteConfig, plan: Layout, ids: Iterable[int]) -> list[Row]
     ]
     cores = os.cpu_count() or 1
     if len(work) < POOL_THRESHOLD or cores < 2:
-        return [_row(config, articles_dir, *w) for w in work]
+        for item in work:
+            yield _row(config, articles_dir, *item)
+        return
     from concurrent.futures import ProcessPoolExecutor
 
-    chunk = max(1, len(work) // (cores * 8))
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=cores, initializer=_start_worker, initargs=(config, articles_dir)
-    ) as pool:
-        return list(pool.map(_work_in_worker, work, chunksize=chunk))
+    )
+    try:
+        yield from pool.map(_work_in_worker, work, chunksize=max(1, len(work) // (cores * 8)))
+    finally:
+        # When the writing stops early, the reading left over is not waited for.
+        pool.shutdown(cancel_futures=True)
 
 
 # --- reading the index back ----------------------------------------------------------
@@ -620,9 +629,8 @@ class Index:
                 return Session(conn, plan, len(done))
             with _sqlite_errors():
                 conn.execute("COMMIT")
-            rows = read_rows(self.config, plan, stale)
+            self._write(conn, read_rows(self.config, plan, stale), gone)
             done |= stale
-            self._write(conn, rows, gone)
         raise CacheUnusable("the article files kept changing while the index was updated")
 
     def _stamp(self) -> None:
@@ -637,20 +645,20 @@ class Index:
         except OSError:
             pass
 
-    def _write(self, conn: sqlite3.Connection, rows: list[Row], gone: list[int]) -> None:
+    def _write(self, conn: sqlite3.Connection, rows: Iterator[Row], gone: list[int]) -> None:
+        # The write lock is held while the files are read: another opdc writing
+        # waits (BUSY_TIMEOUT), one reading goes on with what was there before.
         with _sqlite_errors():
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for table in ("articles", "parsed"):
                     conn.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i in gone])
-                conn.executemany(
-                    "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [row[:-1] for row in rows],
-                )
-                conn.executemany(
-                    "INSERT OR REPLACE INTO parsed VALUES (?, ?)",
-                    [(row[0], row[-1]) for row in rows],
-                )
+                while batch := list(itertools.islice(rows, 256)):
+                    conn.executemany(_INSERT, [row[:-1] for row in batch])
+                    conn.executemany(
+                        "INSERT OR REPLACE INTO parsed VALUES (?, ?)",
+                        [(row[0], row[-1]) for row in batch],
+                    )
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('updated', ?)", (_now_text(),))
                 conn.execute("COMMIT")
             except BaseException:
