@@ -39,8 +39,9 @@ from opdc_cli.site import SiteConfig
 from opdc_cli.textio import decode_text, parse_toml
 from opdc_cli.tomlpos import KeyPath, key_positions, locate
 
-TOML_NAME = re.compile(r"^(\d+)\.toml$")
-TEXT_NAME = re.compile(r"^(\d+)\.([a-z]{2,3})\.txt$")
+# re.ASCII: without it \d takes Thai digits too, and ๓๐๐๗.toml would be article 3007.
+TOML_NAME = re.compile(r"^(\d+)\.toml\Z", re.ASCII)
+TEXT_NAME = re.compile(r"^(\d+)\.([a-z]{2,3})\.txt\Z", re.ASCII)
 FENCE = "+++"
 
 SHARED_KEYS = ("id", "category", "date", "status", "tags")
