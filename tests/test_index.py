@@ -646,7 +646,7 @@ def test_index_stats_and_rebuild(built: tuple[Path, Path], runner: CliRunner) ->
     result = runner.invoke(app, ["--site", str(root), "index", "--stats"])
     assert result.exit_code == 0
     lines = dict(line.split(":", 1) for line in result.stdout.splitlines())
-    assert lines["articles"].strip() == "13"
+    assert lines["articles"].strip() == "12"
     assert lines["current"].strip() == "yes"
     assert lines["size"].strip().endswith(" MB")
 
