@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
 from opdc_cli import store
 from opdc_cli.errors import ArticleNotFound, OpdcError
-from opdc_cli.model import Article, State, Status
+from opdc_cli.model import Article, State, Status, publication_state
 from opdc_cli.site import SITE_FILE, SiteConfig, find_site_root, load_config
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ class ArticleSummary(NamedTuple):
         return _title(self.titles, lang)
 
     def state(self, now: datetime) -> State:
-        return _state(self.status, self.date, now)
+        return publication_state(self.status, self.date, now)
 
     def is_live(self, now: datetime) -> bool:
         """Published and its time has come: what feeds and the site show."""
@@ -124,7 +124,7 @@ class _Light(NamedTuple):
         return _title(self.titles, lang)
 
     def state(self, now: datetime) -> State:
-        return _state(self.status, self.date, now)
+        return publication_state(self.status, self.date, now)
 
 
 def _summary(row: LightRow, root: Path) -> ArticleSummary:
@@ -151,13 +151,6 @@ def _title(titles: Mapping[str, str], lang: str) -> str:
     if lang in titles:
         return titles[lang]
     return next(iter(titles.values()), "")
-
-
-def _state(status: str, date: datetime, now: datetime) -> State:
-    # As Article.state.
-    if status == "draft":
-        return "draft"
-    return "scheduled" if date > now else "published"
 
 
 def _below(path: Path, root: Path) -> str:

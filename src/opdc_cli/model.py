@@ -46,6 +46,13 @@ def is_aware(value: date | datetime) -> bool:
     return value.tzinfo is not None and value.utcoffset() is not None
 
 
+def publication_state(status: str, date: datetime, now: datetime) -> State:
+    """draft, or scheduled while a published article's time has not come, or published."""
+    if status == "draft":
+        return "draft"
+    return "scheduled" if date > now else "published"
+
+
 @dataclass(frozen=True)
 class Translation:
     """One language's text of an article."""
@@ -143,9 +150,7 @@ class Article:
         return found.title if found else ""
 
     def state(self, now: datetime) -> State:
-        if self.status == "draft":
-            return "draft"
-        return "scheduled" if self.date > now else "published"
+        return publication_state(self.status, self.date, now)
 
     def is_live(self, now: datetime) -> bool:
         """Published and its time has come: what feeds and the site show."""
