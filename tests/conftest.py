@@ -47,6 +47,7 @@ class MakeSite(Protocol):
         form: str = ...,
         folder: Path | None = ...,
         first_id: int | None = ...,
+        photos: bool = ...,
     ) -> Path: ...
 
 
@@ -138,8 +139,10 @@ def make_site(tmp_path: Path) -> MakeSite:
     """A factory of sites: `opdc init` into tmp_path/"site", then the articles written.
 
     By default three articles (ids 1001-1003) under articles/2018/ in the TOML
-    form; `form="txt"` writes them as text files; `articles=[]` leaves the site
-    empty; `first_id` rewrites site.toml's first id.
+    form, each photo's original a real JPEG in media/<id>/ (so that the published
+    ones pass the publication gate); `form="txt"` writes them as text files;
+    `articles=[]` leaves the site empty; `first_id` rewrites site.toml's first id;
+    `photos=False` leaves media/ empty.
     """
 
     def make(
@@ -148,6 +151,7 @@ def make_site(tmp_path: Path) -> MakeSite:
         form: str = "toml",
         folder: Path | None = None,
         first_id: int | None = None,
+        photos: bool = True,
     ) -> Path:
         root = folder or tmp_path / "site"
         init_site(root)
@@ -161,6 +165,9 @@ def make_site(tmp_path: Path) -> MakeSite:
         for article in default_articles() if articles is None else articles:
             year = article.date.astimezone(BANGKOK).year
             store.write_article(article, root / "articles" / str(year), form, languages)
+            for photo in article.photos if photos else ():
+                assert "/" not in photo.file, "name a plain file, or pass photos=False"
+                write_jpeg(root / "media" / str(article.id) / photo.file)
         return root
 
     return make

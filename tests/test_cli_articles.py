@@ -53,7 +53,10 @@ def future_article() -> Article:
         category="headline",
         date=datetime(2099, 1, 1, 9, 0, tzinfo=BANGKOK),
         tags=("Future",),
-        translations={"th": Translation(title="ข่าวล่วงหน้า"), "en": Translation(title="Ahead")},
+        translations={
+            "th": Translation(title="ข่าวล่วงหน้า", body="ข่าว"),
+            "en": Translation(title="Ahead", body="News"),
+        },
         photos=(),
         event=None,
     )

@@ -30,7 +30,7 @@ from opdc_cli.cli import app
 from opdc_cli.content import Site
 from opdc_cli.export import html as html_export
 from opdc_cli.export.data import CSV_COLUMNS
-from opdc_cli.export.html import CARDS, MANIFEST, export_site
+from opdc_cli.export.html import MANIFEST, export_site, state_folder
 from opdc_cli.gallery import format_kb
 from opdc_cli.labels import label
 from opdc_cli.model import Article, Photo, Translation
@@ -111,7 +111,8 @@ def test_json_export_validates_against_the_schema(make_site: MakeSite, runner: C
     validator = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
     for record in records:
         validator.validate(record)
-    assert [r["id"] for r in records] == [1003, 1002, 1001]
+    # The draft 1002 is not published, so not exported.
+    assert [r["id"] for r in records] == [1003, 1001]
     first = next(r for r in records if r["id"] == 1001)
     assert first["date"] == "2018-04-27T16:30:00+07:00"
     assert first["translations"]["th"]["title"] == "สำนักงาน ก.พ.ร. จัดการประชุมนานาชาติ ครั้งที่ 6"
@@ -160,21 +161,20 @@ def test_csv_reads_back_with_the_documented_columns(make_site: MakeSite, runner:
     assert not result.stdout_bytes.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(result.stdout_bytes.decode("utf-8"), newline="")))
     assert tuple(rows[0]) == CSV_COLUMNS
-    # One row per article and language: 1001 and 1003 are bilingual, 1002 Thai only.
+    # One row per published article and language: 1001 and 1003 (the draft 1002 is not).
     assert [(r["id"], r["lang"]) for r in rows] == [
         ("1003", "th"),
         ("1003", "en"),
-        ("1002", "th"),
         ("1001", "th"),
         ("1001", "en"),
     ]
-    row = rows[3]
+    row = rows[2]
     assert row["title"] == "สำนักงาน ก.พ.ร. จัดการประชุมนานาชาติ ครั้งที่ 6"
     assert row["category_name"] == "ข่าวเด่น" or row["category_name"]
     assert row["body"].count("\n\n") == 1  # the paragraphs survive quoting
     assert row["tags"] == "GovLab; Design Thinking"
     assert row["event_place"] == "กรุงฮานอย"
-    assert rows[4]["event_place"] == "Hanoi"
+    assert rows[3]["event_place"] == "Hanoi"
 
 
 def test_excel_csv_starts_with_a_byte_order_mark(make_site: MakeSite, runner: CliRunner) -> None:
@@ -469,7 +469,7 @@ def test_reexport_after_one_change_rewrites_only_what_depends_on_it(
     assert report.reread == 1
     after = snapshot(out)
     rewritten = {path for path in after if after[path] != before.get(path)}
-    assert rewritten - {MANIFEST, CARDS} == set(report.written)
+    assert rewritten == set(report.written)
     # Its Thai page, the Thai index pages it is on (all news page 3, headline page 2, the
     # front page does not list it), and the Thai feeds that list it; nothing in English.
     assert "th/news/3000.html" in rewritten
@@ -483,7 +483,7 @@ def test_reexport_after_one_change_rewrites_only_what_depends_on_it(
 
     newest = articles[-1]
     store.write_article(
-        replace(newest, translations={"th": Translation(title="ข่าวล่าสุดฉบับแก้ไข")}),
+        replace(newest, translations={"th": Translation("ข่าวล่าสุดฉบับแก้ไข", "ข่าว")}),
         root / "articles" / "2018",
         "toml",
         ("th", "en"),
@@ -499,7 +499,7 @@ def test_reexport_after_one_change_rewrites_only_what_depends_on_it(
     assert report.removed == ["en/news/3044.html"]
 
 
-def test_deleted_article_pages_go_and_foreign_files_stay_unless_clean(
+def test_deleted_article_pages_go_and_foreign_files_stay_even_with_clean(
     make_site: MakeSite, runner: CliRunner, tmp_path: Path
 ) -> None:
     root = make_site()
@@ -519,25 +519,15 @@ def test_deleted_article_pages_go_and_foreign_files_stay_unless_clean(
     assert (out / "robots.txt").is_file()
     assert (out / "th" / "extra" / "note.html").is_file()
 
+    # --clean sweeps opdc's own leftovers, never a person's files.
+    leftover = out / "th" / ".index.html.k3j9x0qa.tmp"
+    leftover.write_text("half a page", encoding="utf-8")
     result = cli(runner, root, "--format", "html", "-o", str(out), "--clean")
     assert result.exit_code == 0, result.stderr
-    assert not (out / "robots.txt").exists()
-    assert not (out / "th" / "extra").exists()
-    assert (out / MANIFEST).is_file()
+    assert not leftover.exists()
+    assert (out / "robots.txt").is_file()
+    assert (out / "th" / "extra" / "note.html").read_text(encoding="utf-8") == "mine"
     assert (out / "th" / "news" / "1003.html").is_file()
-
-
-def test_clean_refuses_a_folder_opdc_did_not_export_to(
-    make_site: MakeSite, runner: CliRunner, tmp_path: Path
-) -> None:
-    root = make_site()
-    out = tmp_path / "somebody-elses"
-    out.mkdir()
-    (out / "precious.txt").write_text("keep me", encoding="utf-8")
-    result = cli(runner, root, "--format", "html", "-o", str(out), "--clean")
-    assert result.exit_code == 2
-    assert MANIFEST in result.stderr
-    assert (out / "precious.txt").read_text(encoding="utf-8") == "keep me"
 
 
 @pytest.mark.parametrize("target", [".", "media", "articles/out", ".."])
@@ -615,13 +605,16 @@ def test_a_broken_manifest_is_rebuilt_without_rewriting_identical_pages(
     out = tmp_path / "public"
     export_site(Site.open(root, cache=False), out, jobs=1)
     before = snapshot(out)
-    (out / MANIFEST).write_text('{"format": 1, "glob', encoding="utf-8")  # cut short
-    result = cli(runner, root, "--format", "html", "-o", str(out))
-    assert result.exit_code == 0
-    assert "manifest" in result.stderr
-    after = snapshot(out)
-    assert {p for p in after if after[p] != before[p]} <= {MANIFEST, CARDS}
-    assert not [p for p in after if p.endswith(".tmp")]
+    manifest = state_folder(Site.open(root), out.resolve()) / MANIFEST
+    manifest.write_text('{"format": 2, "glob', encoding="utf-8")  # cut short
+    # Without its record opdc cannot tell its files from a person's: it asks for --force.
+    refused = cli(runner, root, "--format", "html", "-o", str(out))
+    assert refused.exit_code == 2
+    assert "manifest" in refused.stderr and "--force" in refused.stderr
+    result = cli(runner, root, "--format", "html", "-o", str(out), "--force")
+    assert result.exit_code == 0, result.stderr
+    assert snapshot(out) == before
+    assert not [p for p in before if p.endswith(".tmp")]
 
 
 def test_an_interrupted_export_leaves_the_site_whole_and_the_next_run_completes_it(
@@ -631,7 +624,8 @@ def test_an_interrupted_export_leaves_the_site_whole_and_the_next_run_completes_
     root = make_site(articles)
     out = tmp_path / "public"
     export_site(Site.open(root, cache=False), out, jobs=1)
-    manifest = (out / MANIFEST).read_bytes()
+    state = state_folder(Site.open(root), out.resolve())
+    manifest = (state / MANIFEST).read_bytes()
     for article in articles:
         th = replace(article.translations["th"], title=f"ฉบับแก้ {article.id}")
         changed = replace(article, translations={**article.translations, "th": th})
@@ -643,7 +637,7 @@ def test_an_interrupted_export_leaves_the_site_whole_and_the_next_run_completes_
 
     with pytest.raises(KeyboardInterrupt):
         export_site(Site.open(root, cache=False), out, jobs=1, progress=stop_after_three)
-    assert (out / MANIFEST).read_bytes() == manifest
+    assert (state / MANIFEST).read_bytes() == manifest
     titles = [page(out, f"th/news/{a.id}.html").cssselect("h1")[0].text_content() for a in articles]
     assert sum(title.startswith("ฉบับแก้") for title in titles) == 3  # done: whole pages
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
@@ -654,11 +648,10 @@ def test_an_interrupted_export_leaves_the_site_whole_and_the_next_run_completes_
     names = sorted(p.relative_to(fresh).as_posix() for p in fresh.rglob("*") if p.is_file())
     assert names == sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     for name in names:
-        if name not in (MANIFEST, CARDS):
-            assert (out / name).read_bytes() == (fresh / name).read_bytes(), name
+        assert (out / name).read_bytes() == (fresh / name).read_bytes(), name
 
 
-def test_an_unreadable_article_keeps_its_pages_and_fails_the_run(
+def test_an_unreadable_article_is_taken_down_and_fails_the_run(
     make_site: MakeSite, runner: CliRunner, tmp_path: Path
 ) -> None:
     root = make_site()
@@ -670,7 +663,10 @@ def test_an_unreadable_article_keeps_its_pages_and_fails_the_run(
     assert result.exit_code == 1
     assert "1001.toml" in result.stderr
     assert "Traceback" not in result.stderr
-    assert (out / "th" / "news" / "1001.html").is_file()
+    # What cannot be read cannot be shown to be ready: its pages go, the rest stays.
+    assert not (out / "th" / "news" / "1001.html").exists()
+    assert (out / "th" / "news" / "1003.html").is_file()
+    assert "1001.html" not in (out / "th" / "index.html").read_text(encoding="utf-8")
 
 
 def test_site_templates_override_the_packaged_ones(
@@ -755,4 +751,4 @@ def test_the_installed_script_exports(make_site: MakeSite, opdc_exe: Path, tmp_p
         env=env,
         check=True,
     )
-    assert [r["id"] for r in json.loads(data.stdout)] == [1003, 1002, 1001]
+    assert [r["id"] for r in json.loads(data.stdout)] == [1003, 1001]

@@ -29,6 +29,7 @@ from opdc_cli.content import Site
 from opdc_cli.errors import UsageError
 from opdc_cli.feed import EMPTY_FEED_UPDATED, build_feed, write_all_feeds, write_feeds, xml_clean
 from opdc_cli.model import Article, Translation
+from opdc_cli.publish import Gate
 
 DATA = Path(__file__).parent / "data"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -311,7 +312,7 @@ def test_html_in_titles_is_escaped_not_interpreted(
     make_site: MakeSite, make_article: MakeArticle
 ) -> None:
     title = 'ประกาศ <b>ด่วน</b> & "ข่าว" <script>x</script>'
-    root = make_site([make_article(2301, translations={"th": Translation(title=title)})])
+    root = make_site([make_article(2301, translations={"th": Translation(title, "ข่าว")})])
     rss_entry = parsed(feed(root)[0]).entries[0]
     # RSS readers read titles as HTML: what they show must be the literal text.
     assert rss_entry.title_detail.type == "text/html"
@@ -322,27 +323,40 @@ def test_html_in_titles_is_escaped_not_interpreted(
     assert atom_entry.title == title
 
 
-def test_control_characters_are_removed_with_a_warning(
+def test_an_article_with_control_characters_is_kept_out_by_the_gate(
     make_site: MakeSite, make_article: MakeArticle
 ) -> None:
     article = make_article(
         2401,
         translations={
-            "th": Translation(title="ข่าว\x07ด่วน", body="ย่อหน้า\x0bแรก", summary="", credit="กลุ่ม\x1b")
+            "th": Translation(title="ข่าว\x07ด่วน", body="ย่อหน้า\x0bแรก", summary="", credit="กลุ่ม")
         },
     )
-    root = make_site([article])
+    root = make_site([article, make_article(2402)])
+    site = Site.open(root)
+    for atom in (False, True):
+        gate = Gate(site.config, NOW)
+        data, _ = build_feed(site, lang="th", now=NOW, atom=atom, gate=gate)
+        assert [e.link for e in parsed(data).entries] == [url("th", 2402)]
+        assert not re.search(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]", data)
+        assert gate.blocked[2401].code == "OPDC401"
+
+
+def test_control_characters_in_site_toml_are_removed_with_one_warning(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    root = make_site()
+    site_file = root / "site.toml"
+    text = site_file.read_text(encoding="utf-8")
+    site_file.write_text(re.sub(r'(?m)^th = "(.*)"$', r'th = "\1\\u0007"', text, count=1))
     for atom in (False, True):
         data, warnings = feed(root, atom=atom)
-        entry = parsed(data).entries[0]
-        assert entry.title == "ข่าวด่วน"
-        assert entry.summary == "ย่อหน้าแรก"
         assert not re.search(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]", data)
         [warning] = warnings
-        assert warning.startswith("articles/2018/2401.toml: article 2401: ")
-        assert "U+0007 in th title" in warning
-        assert "U+000B in th body" in warning
-        assert "U+001B in th credit" in warning
+        assert warning.startswith("site.toml: ") and "U+0007 in name.th" in warning
+    seen: list[str] = []
+    write_all_feeds(Site.open(root), tmp_path / "out", now=NOW, warn=seen.append)
+    assert len(seen) == 1 and "U+0007" in seen[0]
 
 
 def test_xml_clean_drops_what_xml_forbids_and_keeps_the_rest() -> None:
@@ -356,7 +370,7 @@ def test_guids_are_stable_across_runs_and_edits(
 ) -> None:
     first = [e.id for e in parsed(feed(site_dir)[0]).entries]
     edited = [
-        replace(a, date=a.date + timedelta(hours=1), translations={"th": Translation("ใหม่")})
+        replace(a, date=a.date + timedelta(hours=1), translations={"th": Translation("ใหม่", "ข่าว")})
         for a in feed_articles(make_article)
     ]
     other = make_site(edited, folder=tmp_path / "edited")
@@ -557,15 +571,6 @@ def test_every_feed_of_write_all_feeds_is_what_build_feed_gives(
         assert result.items == len(parsed(data).entries)
 
 
-def test_write_all_feeds_warns_once_per_article(
-    make_site: MakeSite, make_article: MakeArticle, tmp_path: Path
-) -> None:
-    root = make_site([make_article(2501, translations={"th": Translation("ข่าว\x07")})])
-    seen: list[str] = []
-    write_all_feeds(Site.open(root), tmp_path / "out", now=NOW, warn=seen.append)
-    assert len(seen) == 1 and "article 2501" in seen[0]
-
-
 # --- the command line -----------------------------------------------------------------------
 
 
@@ -653,14 +658,16 @@ def test_cli_empty_selection_says_so_and_succeeds(runner: CliRunner, site_dir: P
     assert parsed(result.stdout_bytes).entries == []
 
 
-def test_cli_warns_about_removed_characters(
+def test_cli_names_what_the_gate_stopped_and_exits_1(
     runner: CliRunner, make_site: MakeSite, make_article: MakeArticle
 ) -> None:
-    root = make_site([make_article(2601, translations={"th": Translation("ข่าว\x0c")})])
+    stopped = make_article(2601, translations={"th": Translation("ข่าว\x0c", "ข่าว")})
+    root = make_site([stopped, make_article(2602)])
     result = run(runner, root)
-    assert result.exit_code == 0
-    assert "article 2601" in result.stderr and "U+000C" in result.stderr
-    assert parsed(result.stdout_bytes).entries[0].title == "ข่าว"
+    assert result.exit_code == 1
+    assert "articles/2018/2601.toml:" in result.stderr
+    assert "OPDC401 not published" in result.stderr
+    assert [e.link for e in parsed(result.stdout_bytes).entries] == [url("th", 2602)]
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,8 @@ class Listed(Protocol):
     def tags(self) -> tuple[str, ...]: ...
     @property
     def languages(self) -> tuple[str, ...]: ...
+    @property
+    def complete_languages(self) -> tuple[str, ...]: ...
     def state(self, now: datetime) -> State: ...
     def title(self, lang: str) -> str: ...
 
@@ -69,6 +71,8 @@ class ArticleSummary(NamedTuple):
     # The files, relative to `root` ("articles/2018/26461.toml"): Paths are made
     # only when asked for, since `list --format ids` never needs them.
     paths: tuple[str, ...]
+    # The languages whose version has a title and a body.
+    complete_languages: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, article: Article, root: Path) -> ArticleSummary:
@@ -85,6 +89,7 @@ class ArticleSummary(NamedTuple):
             article.form,
             root,
             tuple(_below(path, root) for path in article.sources),
+            article.complete_languages,
         )
 
     @property
@@ -119,6 +124,7 @@ class _Light(NamedTuple):
     tags: tuple[str, ...]
     languages: tuple[str, ...]
     titles: Mapping[str, str]
+    complete_languages: tuple[str, ...]
 
     def title(self, lang: str) -> str:
         return _title(self.titles, lang)
@@ -127,10 +133,20 @@ class _Light(NamedTuple):
         return publication_state(self.status, self.date, now)
 
 
+def _light(row: LightRow) -> _Light:
+    article_id, category, status, date_us, tokens, tags, titles, _ = row
+    languages, complete = _languages(tokens)
+    when = _EPOCH + timedelta(microseconds=date_us)
+    # Titles not asked for come as (): the mapping is empty then.
+    named = dict(zip(languages, titles))  # noqa: B905
+    return _Light(article_id, category, when, status, tags, languages, named, complete)
+
+
 def _summary(row: LightRow, root: Path) -> ArticleSummary:
-    article_id, category, status, _, languages, _, _, summary = row
+    article_id, category, status, _, tokens, _, _, summary = row
     assert summary is not None, "asked for with summary=True"
     tags, titles, when, photo_count, form, paths = summary
+    languages, complete = _languages(tokens)
     return ArticleSummary(
         article_id,
         category,
@@ -143,7 +159,15 @@ def _summary(row: LightRow, root: Path) -> ArticleSummary:
         form,
         root,
         paths,
+        complete,
     )
+
+
+def _languages(tokens: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Every language, and the complete ones, from the index's langs column."""
+    if not any(token.startswith("~") for token in tokens):
+        return tokens, tokens
+    return tuple(t.lstrip("~") for t in tokens), tuple(t for t in tokens if t[0] != "~")
 
 
 def _title(titles: Mapping[str, str], lang: str) -> str:
@@ -201,9 +225,10 @@ class Query:
             return False
         if self.tags and not set(self.tags) & set(item.tags):
             return False
-        if self.lang and self.lang not in item.languages:
+        # A language counts once its version is complete (a title and a body).
+        if self.lang and self.lang not in item.complete_languages:
             return False
-        if self.missing_lang and self.missing_lang in item.languages:
+        if self.missing_lang and self.missing_lang in item.complete_languages:
             return False
         if self.since or self.until:
             day = item.date.astimezone(config.tz).date()
@@ -407,19 +432,10 @@ class Site:
         ordered and cut to the limit unless a search is still to come."""
         assert query.now is not None
         config, now = self.config, query.now
-        epoch, microseconds = _EPOCH, timedelta
         rows = session.rows(
             _pushdown(query, config), tags=bool(query.tags), titles=query.sort == "title"
         )
-        # Titles not asked for come as (): the mapping is empty then.
-        picked = [
-            light
-            for light in (
-                _Light(i, c, epoch + microseconds(microseconds=d), s, t, langs, dict(zip(langs, n)))  # noqa: B905
-                for i, c, s, d, langs, t, n, _ in rows
-            )
-            if query.matches_fields(light, config, now)
-        ]
+        picked = [light for light in map(_light, rows) if query.matches_fields(light, config, now)]
         return picked if query.search else query.order(picked, config)
 
     def _summaries_from(self, session: Session, query: Query) -> list[ArticleSummary]:
@@ -451,6 +467,25 @@ class Site:
                 if claimed is not None and claimed.id == article_id:
                     raise problem
         raise ArticleNotFound(f"no article {article_id} in articles/")
+
+    def output_clash(self, target: Path, *, folder: bool = False) -> str | None:
+        """Why an output at `target` would harm the site's sources, or None.
+
+        No command writes into articles/, media/, templates/ or .opdc/, onto
+        site.toml, or (for a `folder` output) into a folder holding the site.
+        """
+        target = target.resolve()
+        root = self.root.resolve()
+        if target == root / SITE_FILE:
+            return f"that is the site's {SITE_FILE}; write the output elsewhere"
+        if folder and (target == root or root.is_relative_to(target)):
+            return (
+                "that folder holds the site itself; export into a folder of its own, e.g. -o public"
+            )
+        for inner in ("articles", "media", "templates", ".opdc"):
+            if target.is_relative_to(root / inner):
+                return f"inside the site's {inner}/, which opdc reads; choose another place"
+        return None
 
     def media_folder(self, article_id: int) -> Path:
         return self.media_dir / str(article_id)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.fsutil import write_if_changed
 from opdc_cli.gallery import media_path, web_name
 from opdc_cli.model import Article, paragraphs_of
+from opdc_cli.publish import Gate
 from opdc_cli.site import SiteConfig
 
 if TYPE_CHECKING:
@@ -112,6 +114,24 @@ def _check(config: SiteConfig, lang: str, categories: Iterable[str], limit: int 
         raise UsageError(f"the item limit must be at least 1, not {limit}")
 
 
+# Live articles are read and passed through the gate this many at a time, newest
+# first, until every feed is full.
+BATCH = 64
+
+
+def published(site: Site, query: Query, gate: Gate) -> Iterator[Article]:
+    """What the gate publishes of the live articles `query` picks, newest first: each
+    article with only its published languages."""
+    assert query.now is not None
+    ids = site.ids(replace(query, states=("published",), limit=None))
+    for start in range(0, len(ids), BATCH):
+        chunk = tuple(ids[start : start + BATCH])
+        for article in site.articles(Query(ids=chunk, now=query.now)):
+            verdict = gate.verdict(article)
+            if verdict.published:
+                yield verdict.article
+
+
 def select(
     site: Site,
     *,
@@ -120,24 +140,22 @@ def select(
     tags: Iterable[str] = (),
     limit: int | None = None,
     now: datetime | None = None,
+    gate: Gate | None = None,
 ) -> list[Article]:
-    """The articles a feed shows: published, their time come, in `lang`, newest first.
+    """The articles a feed shows: what the publication gate (opdc_cli.publish) lets
+    through in `lang`, newest first.
 
-    `limit` defaults to site.toml's [feed] limit. The site's index answers this
-    without reading every article.
+    `limit` defaults to site.toml's [feed] limit. The site's index picks the
+    candidates without reading every article; `gate` (default: a new one for
+    `now`) keeps what it held back for the caller's report.
     """
     categories = tuple(categories)
     _check(site.config, lang, categories, limit)
-    return site.articles(
-        Query(
-            states=("published",),
-            lang=lang,
-            categories=categories,
-            tags=tuple(tags),
-            limit=limit or site.config.feed.limit,
-            now=now,
-        )
-    )
+    now = now or datetime.now(site.config.tz)
+    gate = gate or Gate(site.config, now)
+    query = Query(lang=lang, categories=categories, tags=tuple(tags), now=now)
+    found = (a for a in published(site, query, gate) if lang in a.translations)
+    return list(islice(found, limit or site.config.feed.limit))
 
 
 def build_feed(
@@ -150,6 +168,7 @@ def build_feed(
     atom: bool = False,
     full_content: bool = False,
     now: datetime | None = None,
+    gate: Gate | None = None,
 ) -> tuple[bytes, list[str]]:
     """The feed's bytes (UTF-8 XML, RSS 2.0 or with `atom` Atom 1.0) and its warnings.
 
@@ -162,7 +181,9 @@ def build_feed(
     """
     categories = tuple(categories)
     tags = tuple(tags)
-    articles = select(site, lang=lang, categories=categories, tags=tags, limit=limit, now=now)
+    articles = select(
+        site, lang=lang, categories=categories, tags=tags, limit=limit, now=now, gate=gate
+    )
     channel = _Channel(lang, categories, tags, atom, full_content)
     cleaner = _Cleaner(site.root)
     data = _render(site.config, site.media_dir, articles, channel, cleaner)
@@ -366,26 +387,29 @@ def write_file(path: Path, data: bytes) -> bool:
 
 
 def _every_selection(
-    site: Site, limit: int, now: datetime
+    site: Site, limit: int, now: datetime, gate: Gate
 ) -> list[tuple[tuple[str, str | None], list[Article]]]:
     """What select() gives for each language and each (language, category), in order.
 
-    Asking select() 2 × (1 + categories) times would make the index check every
-    file that often; instead one list of the live articles' summaries (newest first,
-    without their text) is cut up here, and one more query reads the chosen ones.
+    One pass over the live articles, newest first, through the gate, fills every
+    list; asking select() 2 × (1 + categories) times would make the index check
+    every file that often.
     """
     config = site.config
-    live = site.summaries(Query(states=("published",), now=now))
-    chosen: list[tuple[tuple[str, str | None], list[int]]] = []
-    for lang in config.languages:
-        in_lang = [summary for summary in live if lang in summary.languages]
-        for category in (None, *config.categories):
-            ids = [s.id for s in in_lang if category is None or s.category == category][:limit]
-            chosen.append(((lang, category), ids))
-    wanted = tuple(sorted({i for _, ids in chosen for i in ids}))
-    # An empty `ids` would mean "every article": ask only when something was chosen.
-    found = {a.id: a for a in site.articles(Query(ids=wanted, now=now))} if wanted else {}
-    return [(key, [found[i] for i in ids if i in found]) for key, ids in chosen]
+    chosen: dict[tuple[str, str | None], list[Article]] = {
+        (lang, category): [] for lang in config.languages for category in (None, *config.categories)
+    }
+    open_lists = len(chosen)
+    for article in published(site, Query(now=now), gate):
+        for lang in article.translations:
+            for key in ((lang, None), (lang, article.category)):
+                found = chosen.get(key)
+                if found is not None and len(found) < limit:
+                    found.append(article)
+                    open_lists -= len(found) == limit
+        if not open_lists:
+            break
+    return list(chosen.items())
 
 
 @dataclass(frozen=True)
@@ -405,26 +429,31 @@ def write_feeds(
     limit: int | None = None,
     full_content: bool = False,
     warn: Callable[[str], None] | None = None,
+    gate: Gate | None = None,
+    write: Callable[[Path, bytes], bool] | None = None,
 ) -> list[FeedFile]:
     """Write every feed under `folder` and say, per file, whether it changed.
 
     One feed per language and one per category per language, each as RSS and
     Atom, at `urls.feed_path(...)` (feeds/th/rss.xml, feeds/th/headline.atom.xml, …).
     Files whose bytes would not change are left untouched; the others are replaced
-    atomically. Each warning (see build_feed) is passed to `warn` once.
+    atomically (by `write`, default write_file). Each warning (see build_feed) is
+    passed to `warn` once; what the gate held back is in `gate`.
     """
     config = site.config
     now = now or datetime.now(config.tz)
+    gate = gate or Gate(config, now)
+    write = write or write_file
     _check(config, config.primary_language, (), limit)
     cleaner = _Cleaner(site.root)
     results = []
-    for (lang, category), articles in _every_selection(site, limit or config.feed.limit, now):
+    for (lang, category), articles in _every_selection(site, limit or config.feed.limit, now, gate):
         categories = (category,) if category else ()
         for atom in (False, True):
             channel = _Channel(lang, categories, (), atom, full_content)
             data = _render(config, site.media_dir, articles, channel, cleaner)
             path = folder / urls.feed_path(lang, category, atom)
-            results.append(FeedFile(path, write_file(path, data), len(articles)))
+            results.append(FeedFile(path, write(path, data), len(articles)))
     if warn:
         for message in cleaner.warnings():
             warn(message)

@@ -43,7 +43,7 @@ from opdc_cli.errors import OpdcError
 from opdc_cli.model import Article
 from opdc_cli.site import SiteConfig
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 CACHE_DIR = ".opdc"
 DB_NAME = "index.sqlite3"
 STAMP = "checked"  # touched each time the index is found up to date
@@ -254,13 +254,22 @@ def _row(
         article.status,
         (article.date - _EPOCH) // _MICROSECOND,
         article.date.astimezone(config.tz).date().toordinal(),
-        # " th en ": a language code is a word between spaces, found by instr().
-        f" {' '.join(article.languages)} ",
+        # " th en ": a language code is a word between spaces, found by instr(); a
+        # version without a title or body is written "~en", so that instr(" en ")
+        # finds only complete ones (what --lang and --missing-lang ask about).
+        f" {' '.join(language_tokens(article))} ",
         marshal.dumps(article.tags),
         marshal.dumps(titles),
         marshal.dumps(summary),
         _pack(article),
     )
+
+
+def language_tokens(article: Article) -> list[str]:
+    """The article's languages as the index's langs column holds them: "~" marks a
+    version that is not complete (model.Translation.is_complete)."""
+    complete = article.complete_languages
+    return [lang if lang in complete else f"~{lang}" for lang in article.languages]
 
 
 _Work = tuple[int, list[tuple[str, str | None]], str, bool]

@@ -694,6 +694,96 @@ def render(data: bytes, settings: MediaSettings) -> tuple[Rendered, Rendered]:
         return _output(web, settings.quality), _output(thumb, settings.quality)
 
 
+# --- originals without their metadata (export --with-originals) ----------------------
+
+# JPEG segments kept in a published original: what decoding needs (JFIF, the colour
+# profile, Adobe's colour transform). Every other APPn (EXIF with GPS, XMP, IPTC,
+# MPF) and comments go.
+_KEPT_APP = {0xE0: (b"JFIF\x00", b"JFXX\x00"), 0xE2: (b"ICC_PROFILE\x00",), 0xEE: (b"Adobe",)}
+
+
+def private_copy(data: bytes, max_pixels: int) -> bytes:
+    """An original's bytes as they may be published: the same picture, with no EXIF
+    (GPS, camera, dates), XMP, IPTC or comments.
+
+    A JPEG keeps its compressed image data bit for bit (nothing is re-encoded) and
+    only its orientation in a new, minimal EXIF; other formats are decoded, turned
+    upright and saved again in their own format without metadata. Raises OpdcError
+    for an image that cannot be read.
+    """
+    try:
+        with pillow_limits(max_pixels), _open(io.BytesIO(data), max_pixels) as image:
+            if image.format == "JPEG":
+                return _jpeg_without_metadata(data, _orientation(image))
+            _load(image)
+            return _saved_without_metadata(image)
+    except _Refused as exc:
+        raise OpdcError(exc.message, code=exc.code) from None
+    except (ValueError, IndexError) as exc:
+        raise OpdcError(f"cannot read the image: {_reason(exc)}", code=_IMAGE_ERROR) from None
+
+
+def _jpeg_without_metadata(data: bytes, orientation: int) -> bytes:
+    """`data`'s segments but the metadata ones, a minimal EXIF for `orientation`, and
+    nothing after the end-of-image marker (where phones append other pictures)."""
+    from PIL import Image
+
+    segments: list[bytes] = []
+    pos = 2
+    while True:
+        if data[pos] != 0xFF:
+            raise ValueError("a JPEG segment does not start with a marker")
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:  # end of image
+            segments.append(data[pos : pos + 2])
+            break
+        end = pos + 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if end > len(data):
+            raise ValueError("a JPEG segment runs past the end of the file")
+        segment = data[pos:end]
+        prefixes = _KEPT_APP.get(marker)
+        metadata = 0xE0 <= marker <= 0xEF or marker == 0xFE
+        if not metadata or (prefixes and segment[4:].startswith(prefixes)):
+            segments.append(segment)
+        pos = end
+        if marker == 0xDA:  # start of scan: entropy-coded data up to the next marker
+            scan = pos
+            while True:
+                pos = data.index(b"\xff", pos)
+                following = data[pos + 1]
+                if following == 0 or 0xD0 <= following <= 0xD7:
+                    pos += 2
+                    continue
+                break
+            segments.append(data[scan:pos])
+    if orientation != 1:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        payload = exif.tobytes()
+        app1 = b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
+        first_is_jfif = segments and segments[0][:2] == b"\xff\xe0"
+        segments.insert(1 if first_is_jfif else 0, app1)
+    return b"\xff\xd8" + b"".join(segments)
+
+
+def _saved_without_metadata(image: PILImage.Image) -> bytes:
+    from PIL import ImageOps
+
+    kind = image.format or "PNG"
+    upright = ImageOps.exif_transpose(image) or image
+    upright.info.clear()
+    buffer = io.BytesIO()
+    options: dict[str, dict[str, Any]] = {
+        "TIFF": {"compression": "tiff_lzw"},
+        "WEBP": {"quality": 95},
+    }
+    upright.save(buffer, kind, **options.get(kind, {}))
+    return buffer.getvalue()
+
+
 def make_outputs(job: Job, settings: MediaSettings) -> Outcome:
     """Make one photo's web size and thumbnail, each written atomically.
 

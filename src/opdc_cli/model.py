@@ -66,6 +66,11 @@ class Translation:
     def paragraphs(self) -> list[str]:
         return paragraphs_of(self.body)
 
+    @property
+    def is_complete(self) -> bool:
+        """A title and a non-empty body: what a language version needs to be published."""
+        return bool(self.title.strip() and self.body.strip())
+
 
 @dataclass(frozen=True)
 class Photo:
@@ -131,6 +136,11 @@ class Article:
     @property
     def languages(self) -> tuple[str, ...]:
         return tuple(self.translations)
+
+    @property
+    def complete_languages(self) -> tuple[str, ...]:
+        """The languages whose version has a title and a body (Translation.is_complete)."""
+        return tuple(lang for lang, t in self.translations.items() if t.is_complete)
 
     @property
     def titles(self) -> dict[str, str]:

@@ -82,7 +82,13 @@ th = ""
 en = ""
 """
 
-GITIGNORE = "# opdc's index cache: always safe to delete\n.opdc/\n"
+GITIGNORE = (
+    "# opdc's index and the records of what each export wrote: safe to delete (an\n"
+    "# export into a folder it has no record of then asks for --force)\n"
+    ".opdc/\n"
+    "# the static site, as written by: opdc export --format html -o public\n"
+    "/public/\n"
+)
 
 
 @dataclass(frozen=True)

@@ -430,11 +430,11 @@ class ArticleChecker:
     ) -> None:
         self._add(source, source.key_place(parts), code, severity, message, article)
 
-    # Languages: the primary one is required, with a body; the others are expected.
+    # Languages: the primary one is required and complete; the others are expected, and
+    # one that is there without a title or body is a translation in progress.
     def _languages(self, located: Located) -> None:
         article = located.article
         primary = self.config.primary_language
-        name = _language_name(primary)
         translation = article.translations.get(primary)
         if translation is None:
             fix = (
@@ -447,43 +447,66 @@ class ArticleChecker:
                 (1, 1),
                 "OPDC118",
                 "error",
-                f"no {name} ({primary}) translation, the site's primary language: {fix}",
+                f"no {_language_name(primary)} ({primary}) translation, the site's primary "
+                f"language: {fix}",
                 article.id,
             )
-        elif not translation.body.strip():
-            source = located.source(primary)
-            # The text form's body follows the closing +++ line: point at that line.
-            place = (
-                (source.fence + 1, 1) if located.text_form else source.key_place((primary, "body"))
-            )
-            where = (
-                "after the closing +++ line"
+        elif not translation.is_complete:
+            self._incomplete(located, primary, "OPDC119", "error")
+        for lang in self.config.languages[1:]:
+            other = article.translations.get(lang)
+            if other is not None:
+                if not other.is_complete:
+                    self._incomplete(located, lang, "OPDC123", "warning")
+                continue
+            fix = (
+                f"add {article.id}.{lang}.txt"
                 if located.text_form
-                else f'body = """…""" in [{primary}]'
+                else f"add [{lang}] with a title and body"
             )
             self._add(
-                source,
-                place,
-                "OPDC119",
-                "error",
-                f"the {name} ({primary}) body is empty: write the article's text {where}",
+                located.primary,
+                (1, 1),
+                "OPDC121",
+                "warning",
+                f"no {_language_name(lang)} ({lang}) translation: {fix}",
                 article.id,
             )
-        for lang in self.config.languages[1:]:
-            if lang not in article.translations:
-                fix = (
-                    f"add {article.id}.{lang}.txt"
-                    if located.text_form
-                    else f"add [{lang}] with a title and body"
-                )
-                self._add(
-                    located.primary,
-                    (1, 1),
-                    "OPDC121",
-                    "warning",
-                    f"no {_language_name(lang)} ({lang}) translation: {fix}",
-                    article.id,
-                )
+
+    def _incomplete(self, located: Located, lang: str, code: str, severity: Severity) -> None:
+        """A language version without a title or a body: never published as it is."""
+        translation = located.article.translations[lang]
+        name = _language_name(lang)
+        source = located.source(lang)
+        if not translation.title.strip():
+            if any(p.code == "OPDC110" for p in self._problems):
+                return  # the title key is missing: said already, by the reader
+            place = source.key_place(located.text_field(lang, "title", "").parts)
+            what, fix = "title", f'write title = "…" in {self._where(located, lang)}'
+        elif located.text_form:
+            # The text form's body follows the closing +++ line: point at that line.
+            place = (source.fence + 1, 1)
+            what, fix = "body", "write its text after the closing +++ line"
+        else:
+            place = source.key_place((lang, "body"))
+            what, fix = "body", f'write its text in body = """…""" in [{lang}]'
+        held = (
+            "the article is not published until it has one"
+            if code == "OPDC119"
+            else f"a translation in progress: the {name} version is not published until it has one"
+        )
+        self._add(
+            source,
+            place,
+            code,
+            severity,
+            f"the {name} ({lang}) {what} is empty; {held}: {fix}",
+            located.article.id,
+        )
+
+    @staticmethod
+    def _where(located: Located, lang: str) -> str:
+        return f"{located.article.id}.{lang}.txt" if located.text_form else f"[{lang}]"
 
     def _dates(self, located: Located) -> None:
         article = located.article

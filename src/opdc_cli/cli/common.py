@@ -8,13 +8,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
 from opdc_cli.content import STATES, Query, Site
 from opdc_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from opdc_cli.publish import Gate
 
 
 @dataclass
@@ -64,6 +67,23 @@ def report_problems(site: Site, limit: int = 10) -> None:
     err().print(
         f"[yellow]{len(site.problems)} file(s) skipped{tail}: run 'opdc validate' for details[/]"
     )
+
+
+def report_publication(site: Site, gate: Gate) -> bool:
+    """After a publisher ran: each article the gate stopped (one line each), then how
+    many language versions it held back; True when the command must exit 1 (an
+    article was stopped or a file could not be read)."""
+    from opdc_cli.publish import held_line, not_published
+
+    report_problems(site)
+    console = err()
+    for article_id in sorted(gate.blocked):
+        problem = not_published(gate.blocked[article_id])
+        console.print(f"[red]error:[/] {escape(problem.format(Path.cwd()))}")
+    line = held_line(gate.held)
+    if line:
+        console.print(escape(line))
+    return bool(gate.blocked or site.problems)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -125,7 +145,8 @@ StatusOption = Annotated[
     list[str] | None, typer.Option(help="Only draft, scheduled or published (repeatable).")
 ]
 LangOption = Annotated[
-    str | None, typer.Option(help="Only articles in this language, shown in it.")
+    str | None,
+    typer.Option(help="Only articles with a complete version (title and body) in this language."),
 ]
 SinceOption = Annotated[str | None, typer.Option(help="From this date on (any date form).")]
 UntilOption = Annotated[str | None, typer.Option(help="Up to this date, included.")]
@@ -133,7 +154,11 @@ SearchOption = Annotated[
     str | None, typer.Option(help="Text in a title, summary or body, any language.")
 ]
 MissingLangOption = Annotated[
-    str | None, typer.Option(help="Only articles with no translation in this language.")
+    str | None,
+    typer.Option(
+        help="Only articles without a complete version (title and body) in this language: "
+        "none yet, or a translation in progress."
+    ),
 ]
 TagOption = Annotated[
     list[str] | None, typer.Option(help="Only articles with this tag (repeatable).")

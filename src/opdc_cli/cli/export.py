@@ -26,8 +26,9 @@ from opdc_cli.cli.common import (
     build_query,
     display_path,
     err,
+    escape,
     open_site,
-    report_problems,
+    report_publication,
     usage,
     warn,
 )
@@ -73,12 +74,26 @@ def export(
     ] = False,
     clean: Annotated[
         bool,
-        typer.Option("--clean", help="html: also delete files in the folder opdc did not write."),
+        typer.Option(
+            "--clean",
+            help="html: also remove every file an earlier export wrote that this one does "
+            "not, and opdc's own leftover temporary files (never a file opdc did not write).",
+        ),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="html: export into a non-empty folder opdc has no record of, and write over "
+            "files there that opdc did not write.",
+        ),
     ] = False,
     with_originals: Annotated[
         bool,
         typer.Option(
-            "--with-originals", help="html: publish the original photos too (never by default)."
+            "--with-originals",
+            help="html: publish the original photos too, as copies with their EXIF, GPS, "
+            "XMP, IPTC and comments removed (never the camera files).",
         ),
     ] = False,
     jobs: Annotated[
@@ -91,6 +106,11 @@ def export(
     The data formats take the same filters as opdc list and are deterministic: the
     same content gives the same bytes. html writes the whole site of the published
     articles into a folder, rewriting only what changed since the last export.
+
+    Every format publishes only what is ready: published, its date come, a title
+    and a body in the primary language, and no 'opdc validate' error. An English
+    version without a body is held back until it has one. Articles that are not
+    published are named on stderr and the exit status is 1; the rest is written.
 
     Examples:
 
@@ -126,10 +146,11 @@ def export(
             )
         if output is None:
             usage("--format html needs -o DIR, the folder to write the site into")
-        _export_html(site, output, clean, with_originals, jobs)
+        _export_html(site, output, clean, with_originals, jobs, force)
         return
     for name, value in (
         ("--clean", clean),
+        ("--force", force),
         ("--with-originals", with_originals),
         ("--jobs", jobs),
     ):
@@ -139,31 +160,45 @@ def export(
         usage("--excel is for --format csv")
     from opdc_cli.export.data import export_data
     from opdc_cli.fsutil import atomic_write
+    from opdc_cli.publish import Gate
 
+    if output is not None and str(output) != "-":
+        clash = site.output_clash(output)
+        if clash:
+            usage(f"-o {output}: {clash}")
+    unready = [s for s in status or () if s != "published"]
+    if unready:
+        usage(
+            f"--status {unready[0]}: an export publishes only what is published; "
+            "opdc list --status draft --format json shows the others"
+        )
     query = build_query(
-        site, category, status, lang, since, until, search, missing_lang, tag, sort, reverse, limit
+        site, category, None, lang, since, until, search, missing_lang, tag, sort, reverse, None
     )
-    now = datetime.now(site.config.tz)
-    articles = site.articles(query)
-    report_problems(site)
-    data = export_data(fmt.value, articles, site.config, now, site.media_dir, excel=excel)
+    gate = Gate(site.config, datetime.now(site.config.tz))
+    verdicts = (gate.verdict(article) for article in site.articles(query))
+    articles = [v.article for v in verdicts if v.published][:limit]
+    data = export_data(fmt.value, articles, site.config, gate.now, site.media_dir, excel=excel)
     if output is None or str(output) == "-":
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
-        return
-    if output.is_dir():
-        usage(f"-o {output}: is a folder; --format {fmt.value} writes one file")
-    atomic_write(output, data)
-    err().print(f"[green]wrote[/] {len(articles)} article(s) to {display_path(output)}")
+    else:
+        if output.is_dir():
+            usage(f"-o {output}: is a folder; --format {fmt.value} writes one file")
+        atomic_write(output, data)
+        err().print(f"[green]wrote[/] {len(articles)} article(s) to {display_path(output)}")
+    if report_publication(site, gate):
+        raise typer.Exit(1)
 
 
 def _export_html(
-    site: Site, output: Path, clean: bool, with_originals: bool, jobs: int | None
+    site: Site, output: Path, clean: bool, with_originals: bool, jobs: int | None, force: bool
 ) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
     from opdc_cli.export.html import export_site
+    from opdc_cli.publish import held_line
 
     console = err()
     names = {"articles": "article pages", "indexes": "index pages"}
@@ -183,21 +218,37 @@ def _export_html(
             bar.update(tasks[phase], completed=done, total=total)
 
         report = export_site(
-            site, output, clean=clean, with_originals=with_originals, jobs=jobs, progress=progress
+            site,
+            output,
+            clean=clean,
+            with_originals=with_originals,
+            jobs=jobs,
+            progress=progress,
+            force=force,
         )
     for message in report.warnings:
         warn(message)
     for problem in report.problems:
-        warn(problem.format(Path.cwd()))
+        console.print(f"[red]error:[/] {escape(problem.format(Path.cwd()))}")
+    for path in report.conflicts:
+        console.print(
+            f"[red]error:[/] {escape(display_path(output / path))}: not written, a file opdc "
+            "did not write (or that was changed since) is there: move it away, or pass --force"
+        )
     console.print(
-        f"[green]exported[/] {report.articles} article(s) to {display_path(output)}: "
+        f"[green]exported[/] {report.articles} article(s) to {escape(display_path(output))}: "
         f"{len(report.written)} file(s) written, {report.unchanged} unchanged, "
         f"{len(report.removed)} removed ({report.reread} article(s) read)"
     )
-    if report.problems:
+    if with_originals:
+        console.print("originals published without their EXIF, GPS, XMP, IPTC or comments")
+    line = held_line(report.held)
+    if line:
+        console.print(escape(line))
+    if report.problems or report.conflicts:
         console.print(
-            f"[red]error:[/] {len(report.problems)} article file(s) could not be read and "
-            "were left as last exported: run 'opdc validate' for details"
+            f"[red]error:[/] {len(report.problems)} article(s) not published, "
+            f"{len(report.conflicts)} file(s) not written: the rest of the site is up to date"
         )
         raise typer.Exit(1)
 

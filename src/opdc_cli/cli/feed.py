@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +14,7 @@ from opdc_cli.cli.common import (
     err,
     escape,
     open_site,
-    report_problems,
+    report_publication,
     usage,
     warn,
 )
@@ -77,6 +78,11 @@ def feed(
       opdc feed --all public/
     """
     site = open_site(ctx)
+    for target, is_folder in ((output, False), (all_dir, True)):
+        if target is not None and str(target) != "-":
+            clash = site.output_clash(target, folder=is_folder)
+            if clash:
+                usage(f"{'--all' if is_folder else '-o'} {target}: {clash}")
     if all_dir is not None:
         given = [
             name
@@ -95,7 +101,9 @@ def feed(
         return
 
     from opdc_cli.feed import build_feed, write_file
+    from opdc_cli.publish import Gate
 
+    gate = Gate(site.config, datetime.now(site.config.tz))
     data, warnings = build_feed(
         site,
         lang=lang or site.config.primary_language,
@@ -104,23 +112,29 @@ def feed(
         limit=limit,
         atom=atom,
         full_content=full_content,
+        now=gate.now,
+        gate=gate,
     )
-    report_problems(site)
     for message in warnings:
         warn(message)
     if output is None or str(output) == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
-        return
-    changed = write_file(output, data)
-    err().print(f"{'wrote' if changed else 'unchanged'} {escape(display_path(output))}")
+    else:
+        changed = write_file(output, data)
+        err().print(f"{'wrote' if changed else 'unchanged'} {escape(display_path(output))}")
+    if report_publication(site, gate):
+        raise typer.Exit(1)
 
 
 def _write_all(site: Site, folder: Path, limit: int | None, full_content: bool) -> None:
     from opdc_cli.feed import write_feeds
+    from opdc_cli.publish import Gate
 
-    results = write_feeds(site, folder, limit=limit, full_content=full_content, warn=warn)
-    report_problems(site)
+    gate = Gate(site.config, datetime.now(site.config.tz))
+    results = write_feeds(
+        site, folder, now=gate.now, limit=limit, full_content=full_content, warn=warn, gate=gate
+    )
     console = err()
     for result in results:
         action = "[green]   write[/]" if result.changed else "[dim]    same[/]"
@@ -130,6 +144,8 @@ def _write_all(site: Site, folder: Path, limit: int | None, full_content: bool) 
         )
     changed = sum(result.changed for result in results)
     console.print(f"{len(results)} feeds in {escape(display_path(folder))}, {changed} changed")
+    if report_publication(site, gate):
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,10 @@
     media/26461/…                 the web sizes, thumbnails and attachments
     feeds/th/rss.xml, …           every feed (opdc_cli.feed.write_feeds, as feed --all)
     static/style.css              the style sheet (print rules included)
-    .opdc-export.json             the manifest: what each file was built from
+
+Only what the publication gate (opdc_cli.publish) lets through is written, and
+nothing else: the export's own state lives in the site's `.opdc/exports/<key>/`
+(one folder per output folder), never in the output.
 
 Pages come from Jinja2 templates (autoescaping on); a `templates/` folder beside
 site.toml overrides any of them by name (and `style.css`).
@@ -20,8 +23,13 @@ re-reads only the articles whose files changed, renders their pages, and renders
 an index page only when an entry on it changed; a page whose bytes would not
 change is not rewritten. Files are written to a temporary name and renamed, and
 the manifest is written last, so an interrupted export leaves the previous site
-whole and the next run completes it. Files opdc did not write are left alone
-unless `clean` is set.
+whole and the next run completes it.
+
+The manifest is also the record of what opdc wrote: every file with its
+fingerprint (a hash of its bytes, or the size and time of a linked photo). A file
+in the output that opdc did not write, or that was changed since, is never
+replaced or deleted (without `force`); an output folder that opdc has no record
+of must be empty, and every path read back from the record must stay inside it.
 """
 
 from __future__ import annotations
@@ -30,7 +38,6 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,23 +48,33 @@ from urllib.parse import quote
 from opdc_cli import __version__, store, thai, urls
 from opdc_cli.content import Site
 from opdc_cli.errors import OpdcError, UsageError
+from opdc_cli.export.owned import Output, safe_relative, sweep_temporaries
 from opdc_cli.fsutil import write_if_changed
 from opdc_cli.gallery import GalleryItem, check_media_name, format_kb, gallery, media_path
 from opdc_cli.labels import LABELS, label, total_line
+from opdc_cli.media import private_copy
 from opdc_cli.model import Article
+from opdc_cli.publish import Gate, not_published
 from opdc_cli.site import SITE_FILE, SiteConfig
 
 if TYPE_CHECKING:
     import jinja2
 
 # Bump when the page-building code changes what it writes: every page is then rebuilt.
-FORMAT = 1
-MANIFEST = ".opdc-export.json"
+FORMAT = 2
+# The export's state, in .opdc/exports/<key of the output folder>/:
+MANIFEST = "manifest.json"
 # Each article's index entries (title, summary, thumbnail) by id, so that a re-export
 # reads only those of the index pages it renders again.
-CARDS = ".opdc-export-cards.sqlite"
+CARDS = "cards.sqlite"
 # Held while an export runs, so that two into the same folder do not interleave.
-LOCK = ".opdc-export.lock"
+LOCK = "lock"
+# There while an export runs: found at the start of the next one, it says the last
+# was interrupted, and the output folder is swept of the temporary files it left.
+RUNNING = "running"
+# Where earlier versions kept that state: inside the output, where a web server
+# would serve it. Removed from the output whenever found.
+LEGACY_STATE = (".opdc-export.json", ".opdc-export-cards.sqlite", ".opdc-export.lock")
 STYLE_PATH = "static/style.css"
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 PACKAGE_STYLE = Path(__file__).parent / "static" / "style.css"
@@ -82,10 +99,17 @@ class ExportReport:
     articles: int = 0
     reread: int = 0
     written: list[str] = field(default_factory=list)
+    # Files of this export already as they should be: counted from the record, so
+    # written + unchanged is what the folder holds of opdc's.
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
+    # Articles not published: unreadable, or stopped by the publication gate.
     problems: list[OpdcError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Files opdc would have written but did not: something it did not write is there.
+    conflicts: list[str] = field(default_factory=list)
+    # Language versions held back as translations in progress, by article id.
+    held: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -98,6 +122,7 @@ class _Job:
     templates: Path
     now: datetime
     with_originals: bool
+    force: bool = False
     # Few pages: each is synced as it is written. Many: none is, and one sync of the
     # whole system follows (a sync per file would cost more than the export).
     sync_each: bool = True
@@ -166,6 +191,8 @@ class _Renderer:
     def __init__(self, job: _Job) -> None:
         self.job = job
         self.config = job.config
+        self.gate = Gate(job.config, job.now)
+        self.output = Output(job.out, force=job.force)
         self._env: jinja2.Environment | None = None
         self._sites: dict[tuple[str, str, str | None], dict[str, Any]] = {}
         # The labels as plain lookups: templates ask for them many times per page.
@@ -543,45 +570,6 @@ def _media_file(media_dir: Path, article_id: int, name: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def _publish_media(source: Path, target: Path) -> bool:
-    """Hard-link (or copy) `source` to `target` unless it is already there; say if it wrote.
-
-    A new name is linked in one step (a link appears complete); an outdated file is
-    replaced through a temporary name, so a reader never sees half a photo.
-    """
-    try:
-        os.link(source, target)
-        return True
-    except FileNotFoundError:
-        if not source.exists():
-            raise
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return _publish_media(source, target)
-    except OSError:
-        # The name is taken, or the file system allows no link here: copy below.
-        pass
-    try:
-        have, want = target.stat(), source.stat()
-        if (have.st_ino == want.st_ino and have.st_dev == want.st_dev) or (
-            have.st_size == want.st_size and have.st_mtime_ns == want.st_mtime_ns
-        ):
-            return False
-    except FileNotFoundError:
-        pass
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temp.unlink(missing_ok=True)
-    try:
-        try:
-            os.link(source, temp)
-        except OSError:
-            shutil.copy2(source, temp)  # keeps the time, so the next run can tell it is the same
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return True
-
-
 # --- the work on one article, in a worker process or in this one -----------------------
 
 _WORKER: _Renderer | None = None
@@ -597,7 +585,7 @@ class _Result:
     id: int
     entry: dict[str, Any] | None = None
     written: list[str] = field(default_factory=list)
-    unchanged: int = 0
+    conflicts: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     cards: dict[str, dict[str, Any]] | None = None
     # OpdcError's parts: an exception with extra fields does not survive pickling whole.
@@ -668,7 +656,13 @@ class _CardStore:
         self.conn.close()
 
 
-def _build(renderer: _Renderer, article_id: int, paths: list[str]) -> _Result:
+def _build(
+    renderer: _Renderer, article_id: int, paths: list[str], recorded: dict[str, str]
+) -> _Result:
+    """Read one article, ask the gate, and write what it publishes of it.
+
+    `recorded` holds the fingerprints of the files an earlier export wrote for it.
+    """
     job = renderer.job
     result = _Result(article_id)
     try:
@@ -676,52 +670,78 @@ def _build(renderer: _Renderer, article_id: int, paths: list[str]) -> _Result:
     except OpdcError as exc:
         result.problem = _as_parts(exc)
         return result
-    items = gallery(job.media_dir, article)
-    cards = renderer.cards(article, items)
-    result.cards = cards
+    verdict = renderer.gate.verdict(article)
+    if verdict.problem is not None:
+        result.problem = _as_parts(not_published(verdict.problem))
+        return result
     entry: dict[str, Any] = {
         "id": article.id,
         "ts": article.date.timestamp(),
         "status": article.status,
         "category": article.category,
-        "cards": {lang: card["hash"] for lang, card in cards.items()},
-        "pages": [],
-        "media": [],
+        "cards": {},
+        "held": list(verdict.held),
+        "files": {},
     }
-    if article.is_live(job.now):
-        try:
-            pages, media = renderer.article(article, items, result.warnings)
-        except OpdcError as exc:
-            result.problem = _as_parts(exc)
-            result.fatal = True
-            return result
-        for path, html in pages.items():
-            if write_if_changed(job.out / path, html, sync=job.sync_each):
-                result.written.append(path)
-            else:
-                result.unchanged += 1
-        folder = job.media_dir / str(article.id)
-        for path in media:
-            if _publish_media(folder / path.split("/", 2)[2], job.out / path):
-                result.written.append(path)
-            else:
-                result.unchanged += 1
-        entry["pages"] = list(pages)
-        entry["media"] = [path.split("/", 2)[2] for path in media]
     result.entry = entry
+    result.cards = {}
+    if not verdict.published:
+        return result
+    items = gallery(job.media_dir, verdict.article)
+    result.cards = renderer.cards(verdict.article, items)
+    entry["cards"] = {lang: card["hash"] for lang, card in result.cards.items()}
+    try:
+        pages, media = renderer.article(verdict.article, items, result.warnings)
+    except OpdcError as exc:
+        result.problem = _as_parts(exc)
+        result.fatal = True
+        return result
+    files: dict[str, str] = entry["files"]
+    for path, html in pages.items():
+        outcome, files[path] = renderer.output.put(
+            path, html.encode(), recorded.get(path), sync=job.sync_each
+        )
+        _tally(result, path, outcome, files)
+    originals = {item.original for item in items} if job.with_originals else set()
+    folder = job.media_dir / str(article.id)
+    for path in media:
+        name = path.split("/", 2)[2]
+        if name in originals:
+            data = private_copy((folder / name).read_bytes(), job.config.media.max_pixels)
+            outcome, files[path] = renderer.output.put(
+                path, data, recorded.get(path), sync=job.sync_each
+            )
+        else:
+            outcome, files[path] = renderer.output.link(path, folder / name, recorded.get(path))
+        _tally(result, path, outcome, files)
     return result
 
 
-def _work(task: tuple[int, list[str]]) -> _Result:
+def _tally(result: _Result, path: str, outcome: str, files: dict[str, str]) -> None:
+    if outcome == "written":
+        result.written.append(path)
+    elif outcome == "conflict":
+        result.conflicts.append(path)
+        del files[path]  # not opdc's: never recorded, so never replaced or deleted
+
+
+def _work(task: tuple[int, list[str], dict[str, str]]) -> _Result:
     assert _WORKER is not None
     return _build(_WORKER, *task)
 
 
-# --- the manifest ----------------------------------------------------------------------
+# --- the manifest: what each file was built from, and the record of what opdc wrote --
 
 
-def _load_manifest(out: Path, report: ExportReport) -> dict[str, Any]:
-    path = out / MANIFEST
+def state_folder(site: Site, target: Path) -> Path:
+    """Where the export into `target` (resolved) keeps its state: in the site's .opdc/."""
+    key = hashlib.blake2b(str(target).encode(), digest_size=8).hexdigest()
+    return site.cache_dir / "exports" / key
+
+
+def _load_manifest(state: Path, target: Path, report: ExportReport) -> dict[str, Any]:
+    """The manifest of the last export into `target`, its paths checked; {} if none."""
+    path = state / MANIFEST
     try:
         data = json.loads(path.read_bytes())
     except FileNotFoundError:
@@ -729,8 +749,30 @@ def _load_manifest(out: Path, report: ExportReport) -> dict[str, Any]:
     except (OSError, ValueError):
         report.warnings.append(f"{path}: unreadable export manifest, rebuilding every page")
         return {}
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("out") != str(target):
         return {}
+    dropped = 0
+    articles = data.get("articles")
+    checked: dict[str, dict[str, Any]] = {}
+    for slot, entry in (articles if isinstance(articles, dict) else {}).items():
+        if not (isinstance(entry, dict) and isinstance(entry.get("files"), dict)):
+            continue
+        files = {
+            p: fp for p, fp in entry["files"].items() if safe_relative(p) and isinstance(fp, str)
+        }
+        dropped += len(entry["files"]) - len(files)
+        checked[slot] = {**entry, "files": files}
+    data["articles"] = checked
+    for name in ("indexes", "extra"):
+        found = data.get(name)
+        found = found if isinstance(found, dict) else {}
+        data[name] = {p: v for p, v in found.items() if safe_relative(p)}
+        dropped += len(found) - len(data[name])
+    if dropped:
+        report.warnings.append(
+            f"{path}: ignored {dropped} path(s) that leave the output folder; "
+            "nothing was written or deleted there"
+        )
     return data
 
 
@@ -752,11 +794,18 @@ def _stamp(paths: list[str], media: str, skip: int) -> list[Any]:
     return stamp
 
 
-def _files_of(entry: dict[str, Any]) -> set[str]:
-    """The pages and photos written for one article (its manifest entry)."""
-    found = set(entry.get("pages", ()))
-    found.update(urls.media_path(entry["id"], name) for name in entry.get("media", ()))
+def _recorded(manifest: dict[str, Any]) -> dict[str, str]:
+    """Every file the manifest records opdc writing, with its fingerprint."""
+    found: dict[str, str] = {}
+    for entry in manifest.get("articles", {}).values():
+        found.update(entry["files"])
+    found.update((p, v[1]) for p, v in manifest.get("indexes", {}).items() if _pair(v))
+    found.update((p, v) for p, v in manifest.get("extra", {}).items() if isinstance(v, str))
     return found
+
+
+def _pair(value: object) -> bool:
+    return isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)
 
 
 class _Listing:
@@ -784,28 +833,37 @@ class _Listing:
 # --- the export ------------------------------------------------------------------------
 
 
-def check_output(site: Site, out: Path, clean: bool) -> Path:
+def check_output(site: Site, out: Path) -> Path:
     """The output folder, resolved; UsageError when writing there could harm the site."""
     target = out.resolve()
-    root = site.root.resolve()
-    if target == root or root.is_relative_to(target):
-        raise UsageError(
-            f"-o {out}: that folder holds the site itself; export into a folder of its own, "
-            "e.g. -o public"
-        )
-    for inner in (site.articles_dir, site.media_dir, site.root / "templates", site.cache_dir):
-        if target.is_relative_to(inner.resolve()):
-            raise UsageError(f"-o {out}: inside the site's {inner.name}/; choose another folder")
+    problem = site.output_clash(target, folder=True)
+    if problem:
+        raise UsageError(f"-o {out}: {problem}")
     if target.exists() and not target.is_dir():
         raise UsageError(f"-o {out}: is a file; the html export needs a folder")
-    if clean and target.is_dir() and not (target / MANIFEST).is_file() and any(target.iterdir()):
-        raise UsageError(
-            f"-o {out}: --clean would delete files in a folder opdc has not exported to "
-            f"(no {MANIFEST}); empty it yourself or choose a new folder"
-        )
     if (target / SITE_FILE).exists():
         raise UsageError(f"-o {out}: holds a {SITE_FILE}; that is a site, not an export folder")
     return target
+
+
+def _claim(out: Path, given: Path, manifest: dict[str, Any], force: bool) -> None:
+    """Refuse a non-empty folder opdc has no (readable) record of exporting to, unless
+    `force`."""
+    if force or manifest or not out.is_dir():
+        return
+    found = sorted(
+        path.relative_to(out).as_posix()
+        for path in out.rglob("*")
+        if not path.is_dir() and path.name not in LEGACY_STATE
+    )
+    if found:
+        shown = ", ".join(found[:5]) + (", …" if len(found) > 5 else "")
+        raise UsageError(
+            f"-o {given}: holds {len(found)} file(s) ({shown}) and opdc has no readable "
+            "record (manifest) of writing them, so an export could overwrite a person's "
+            "files; export into a new or empty folder, or pass --force to let opdc write "
+            "over them (files it does not write stay)"
+        )
 
 
 def export_site(
@@ -817,18 +875,39 @@ def export_site(
     with_originals: bool = False,
     jobs: int | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> ExportReport:
     """Write (or bring up to date) the static site of `site` in `out`; what was done.
 
-    Only published articles whose date has come (by `now`, default the clock) get
-    pages. Unreadable article files are reported in `problems` (their previous
-    pages stay); a broken template raises OpdcError. Two exports into the same
-    folder run one after the other.
+    Only what the publication gate (opdc_cli.publish) lets through by `now`
+    (default the clock) gets pages; articles it stops and unreadable files are
+    in `problems`, and what was published of them before is removed. A broken
+    template raises OpdcError. A folder opdc has no record of exporting to must
+    be empty unless `force`; files opdc did not write are never replaced (unless
+    `force`) nor deleted, and are named in `conflicts`. `clean` also sweeps up
+    every recorded file this export no longer writes and opdc's temporary files.
+    Two exports into the same folder run one after the other.
     """
-    target = check_output(site, out, clean)
-    target.mkdir(parents=True, exist_ok=True)
-    with _locked(target / LOCK):
-        return _export(site, target, now, clean, with_originals, jobs, progress)
+    target = check_output(site, out)
+    state = state_folder(site, target)
+    state.mkdir(parents=True, exist_ok=True)
+    with _locked(state / LOCK):
+        report = ExportReport()
+        manifest = _load_manifest(state, target, report)
+        _claim(target, out, manifest, force)
+        target.mkdir(parents=True, exist_ok=True)
+        interrupted = (state / RUNNING).exists()
+        write_if_changed(state / RUNNING, str(os.getpid()))
+        _export(
+            site,
+            _Run(target, state, manifest, report, clean or interrupted, force),
+            now,
+            with_originals,
+            jobs,
+            progress,
+        )
+        (state / RUNNING).unlink(missing_ok=True)
+        return report
 
 
 @contextlib.contextmanager
@@ -844,93 +923,124 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _export(
+@dataclass
+class _Plan:
+    """What the articles folder says now, against the last export's manifest."""
+
+    entries: dict[str, dict[str, Any]]
+    sources: dict[int, list[str]]
+    tasks: list[tuple[int, list[str], dict[str, str]]]
+
+
+def _plan(
     site: Site,
-    out: Path,
-    now: datetime | None,
-    clean: bool,
-    with_originals: bool,
-    jobs: int | None,
-    progress: Progress | None,
-) -> ExportReport:
-    config = site.config
-    now = now or datetime.now(config.tz)
-    templates = site.root / "templates"
-    report = ExportReport()
-
-    key = global_key(config, templates, with_originals)
-    manifest = _load_manifest(out, report)
-    same_build = manifest.get("global") == key
-    before: dict[str, dict[str, Any]] = manifest.get("articles", {})
-    reusable = before if same_build else {}
-    listing = _Listing(out)
-    moment = now.timestamp()
-
+    before: dict[str, dict[str, Any]],
+    reusable: dict[str, dict[str, Any]],
+    listing: _Listing,
+    moment: float,
+    report: ExportReport,
+) -> _Plan:
+    """Which articles to read again: those whose files changed, or whose pages or
+    publication time say so; the others keep their manifest entries."""
     groups, problems = store.group(site.files())
     report.problems.extend(problems)
-    entries: dict[str, dict[str, Any]] = {}
-    sources: dict[int, list[str]] = {}
-    tasks: list[tuple[int, list[str]]] = []
+    plan = _Plan({}, {}, [])
     skip = len(str(site.root)) + 1
     media_prefix = str(site.media_dir) + os.sep
     for article_id, files in groups.items():
         paths = [str(f.path) for f in files]
-        sources[article_id] = paths
+        plan.sources[article_id] = paths
         try:
             stamp = _stamp(paths, media_prefix + str(article_id), skip)
         except OSError:
             continue  # deleted while we looked: the next run sees it gone
         slot = str(article_id)
         cached = reusable.get(slot)
-        if cached is not None and cached["stamp"] == stamp:
-            showing = cached["status"] == "published" and cached["ts"] <= moment
-            if (showing and cached["pages"] and listing.all(cached["pages"])) or (
-                not showing and not cached["pages"]
-            ):
-                entries[slot] = cached
+        if cached is not None and cached.get("stamp") == stamp:
+            due = cached["status"] == "published" and cached["ts"] <= moment
+            # Published last time and still due, with its files there; or not due then
+            # and not due now.
+            if due == bool(cached["cards"]) and (not due or listing.all(cached["files"])):
+                plan.entries[slot] = cached
                 continue
-        entries[slot] = {"stamp": stamp}
-        tasks.append((article_id, paths))
+        plan.entries[slot] = {"stamp": stamp}
+        recorded = before.get(slot, {}).get("files", {})
+        plan.tasks.append((article_id, paths, recorded))
+    return plan
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One export's output folder, its state folder and what it knows so far."""
+
+    out: Path
+    state: Path
+    manifest: dict[str, Any]
+    report: ExportReport
+    clean: bool
+    force: bool
+
+
+def _export(
+    site: Site,
+    run: _Run,
+    now: datetime | None,
+    with_originals: bool,
+    jobs: int | None,
+    progress: Progress | None,
+) -> None:
+    config = site.config
+    now = now or datetime.now(config.tz)
+    templates = site.root / "templates"
+    out, state, manifest, report = run.out, run.state, run.manifest, run.report
+    clean, force = run.clean, run.force
+
+    key = global_key(config, templates, with_originals)
+    same_build = manifest.get("global") == key
+    before: dict[str, dict[str, Any]] = manifest.get("articles", {})
+    listing = _Listing(out)
+    plan = _plan(site, before, before if same_build else {}, listing, now.timestamp(), report)
+    entries, tasks = plan.entries, plan.tasks
 
     report.reread = len(tasks)
     job = _Job(
-        config, site.media_dir, out, templates, now, with_originals, len(tasks) < POOL_THRESHOLD
+        config,
+        site.media_dir,
+        out,
+        templates,
+        now,
+        with_originals,
+        force,
+        len(tasks) < POOL_THRESHOLD,
     )
     renderer = _Renderer(job)
     rebuilt: set[int] = set()
     fresh: dict[int, dict[str, dict[str, Any]]] = {}
     for result in _run(job, renderer, tasks, jobs, progress):
         slot = str(result.id)
+        report.written.extend(result.written)
+        report.conflicts.extend(result.conflicts)
+        report.warnings.extend(result.warnings)
         if result.problem is not None:
-            message, path, line, col, code = result.problem
-            error = OpdcError(message, path, line, col, code)
+            error = OpdcError(*result.problem)
             if result.fatal:
                 raise error
+            # Not published now: what an earlier export wrote of it goes (below), and
+            # it is read again next time.
             report.problems.append(error)
-            if slot in reusable:
-                entries[slot] = reusable[slot]  # keep what was published, retry next time
-            else:
-                del entries[slot]
+            del entries[slot]
             continue
         assert result.entry is not None and result.cards is not None
         result.entry["stamp"] = entries[slot]["stamp"]
         entries[slot] = result.entry
         fresh[result.id] = result.cards
         rebuilt.add(result.id)
-        report.written.extend(result.written)
-        report.unchanged += result.unchanged
-        report.warnings.extend(result.warnings)
 
-    live = []
-    for slot, entry in entries.items():
-        if entry["status"] == "published" and entry["ts"] <= moment:
-            live.append(entry)
-        elif entry["pages"] or entry["media"]:
-            entries[slot] = {**entry, "pages": [], "media": []}  # its time has not come (again)
-    live.sort(key=lambda e: (e["ts"], e["id"]), reverse=True)
+    live = _live(entries, now.timestamp())
     report.articles = len(live)
+    report.held = {e["id"]: tuple(e["held"]) for e in live if e.get("held")}
 
-    card_store = _CardStore(out / CARDS, report)
+    card_store = _CardStore(state / CARDS, report)
     card_store.put(fresh)
     card_store.drop(int(slot) for slot in before if slot not in entries)
 
@@ -945,69 +1055,78 @@ def _export(
             cards = cached.get(i)
             wanted = entries[str(i)]["cards"]
             if cards is None or {lang: c.get("hash") for lang, c in cards.items()} != wanted:
-                article = _read(renderer, sources[i])
-                cards = remade[i] = renderer.cards(article, gallery(site.media_dir, article))
+                verdict = renderer.gate.verdict(_read(renderer, plan.sources[i]))
+                items = gallery(site.media_dir, verdict.article)
+                cards = remade[i] = renderer.cards(verdict.article, items)
             found[i] = cards
         card_store.put(remade)
         return found
 
-    old_indexes: dict[str, str] = manifest.get("indexes", {}) if same_build else {}
+    old_indexes: dict[str, list[str]] = manifest.get("indexes", {})
     indexes, indexes_synced = _write_indexes(
-        renderer, live, key, old_indexes, listing, cards_for, report, progress
+        renderer,
+        live,
+        key,
+        old_indexes if same_build else {},
+        old_indexes,
+        listing,
+        cards_for,
+        report,
+        progress,
     )
     card_store.close()
 
-    if write_if_changed(out / STYLE_PATH, _style(templates)):
-        report.written.append(STYLE_PATH)
-    else:
-        report.unchanged += 1
+    old_extra: dict[str, str] = manifest.get("extra", {})
+    extra: dict[str, str] = {}
+    _put(renderer.output, STYLE_PATH, _style(templates), old_extra, extra, report, sync=True)
 
     lists = feed_lists(config, live)
     old_lists: dict[str, list[int]] = manifest.get("feed_lists", {}) if same_build else {}
     shown = {i for ids in (*lists.values(), *old_lists.values()) for i in ids}
-    feeds: list[str] = manifest.get("feeds", [])
-    if lists != old_lists or rebuilt & shown or not feeds or not listing.all(feeds):
-        feeds = _write_feeds(site, out, now, report)
+    old_feeds = {p: fp for p, fp in old_extra.items() if p != STYLE_PATH}
+    if lists != old_lists or rebuilt & shown or not old_feeds or not listing.all(old_feeds):
+        _write_feeds(site, renderer, now, old_extra, extra, report)
+    else:
+        extra.update(old_feeds)
 
-    # What an earlier export wrote and this one does not: only entries that changed can
-    # have left files behind.
-    stale = set(manifest.get("indexes", {})) - set(indexes)
-    stale.update(set(manifest.get("feeds", [])) - set(feeds))
-    for slot, old in before.items():
-        new = entries.get(slot)
-        if new is not old:
-            stale.update(_files_of(old) - (_files_of(new) if new else set()))
-    report.removed.extend(_remove(out, sorted(stale)))
+    files = {path: fp for entry in entries.values() for path, fp in entry["files"].items()}
+    files.update((path, pair[1]) for path, pair in indexes.items())
+    files.update(extra)
+    # What an earlier export wrote and this one does not, if it is still as written.
+    # Without `clean`, only entries that changed can have left files behind.
+    old = _recorded(manifest)
+    if not clean:
+        kept = {path for slot, e in before.items() if entries.get(slot) is e for path in e["files"]}
+        old = {path: fp for path, fp in old.items() if path not in kept}
+    for path, fp in sorted(old.items()):
+        if path in files:
+            continue
+        if renderer.output.remove(path, fp):
+            report.removed.append(path)
+        elif (out / path).exists() and renderer.output.inside(path):
+            report.warnings.append(
+                f"{path}: changed since opdc wrote it, so it was not deleted; "
+                "delete it yourself if it should go"
+            )
+    report.removed.extend(_remove_legacy(out))
     if clean:
-        keep = {STYLE_PATH, CARDS, LOCK, *indexes, *feeds}
-        for entry in live:
-            keep.update(_files_of(entry))
-        report.removed.extend(_clean(out, keep))
-    unchanged = (
-        manifest.get("global") == key
-        and not report.written
-        and not report.removed
-        and indexes == manifest.get("indexes")
-        and feeds == manifest.get("feeds")
-        and lists == manifest.get("feed_lists")
-        and entries.keys() == before.keys()
-        and all(entry is before[slot] for slot, entry in entries.items())
-    )
-    if unchanged:
-        return report  # the manifest would say the same again: spare writing it
+        report.removed.extend(sweep_temporaries(out))
+    report.unchanged = len(files) - len({p for p in report.written if p in files})
+
     if not (job.sync_each and indexes_synced):
         # One sync for every page and photo written without their own, before the
         # manifest says they are there.
         os.sync()
     write_if_changed(
-        out / MANIFEST,
+        state / MANIFEST,
         json.dumps(
             {
                 "format": FORMAT,
+                "out": str(out),
                 "global": key,
                 "articles": entries,
                 "indexes": indexes,
-                "feeds": feeds,
+                "extra": extra,
                 "feed_lists": lists,
             },
             ensure_ascii=False,
@@ -1015,7 +1134,52 @@ def _export(
             separators=(",", ":"),
         ),
     )
-    return report
+
+
+def _live(entries: dict[str, dict[str, Any]], moment: float) -> list[dict[str, Any]]:
+    """The published entries, newest first; an entry whose time has not come (again)
+    loses its files."""
+    live = []
+    for slot, entry in entries.items():
+        if entry["cards"] and entry["status"] == "published" and entry["ts"] <= moment:
+            live.append(entry)
+        elif entry["files"]:
+            entries[slot] = {**entry, "cards": {}, "files": {}}
+    live.sort(key=lambda e: (e["ts"], e["id"]), reverse=True)
+    return live
+
+
+def _put(
+    output: Output,
+    path: str,
+    data: bytes,
+    old: dict[str, str],
+    new: dict[str, str],
+    report: ExportReport,
+    *,
+    sync: bool,
+) -> bool:
+    """Write one of the export's own files through `output`, recording it in `new`;
+    say if it wrote."""
+    outcome, fingerprint = output.put(path, data, old.get(path), sync=sync)
+    if outcome == "conflict":
+        report.conflicts.append(path)
+        return False
+    new[path] = fingerprint
+    if outcome == "written":
+        report.written.append(path)
+    return outcome == "written"
+
+
+def _remove_legacy(out: Path) -> list[str]:
+    """The state files earlier versions kept in the output folder: they named drafts."""
+    removed = []
+    for name in LEGACY_STATE:
+        with contextlib.suppress(FileNotFoundError):
+            if (out / name).is_file() and not (out / name).is_symlink():
+                (out / name).unlink()
+                removed.append(name)
+    return removed
 
 
 def feed_lists(config: SiteConfig, live: list[dict[str, Any]]) -> dict[str, list[int]]:
@@ -1045,7 +1209,7 @@ def feed_lists(config: SiteConfig, live: list[dict[str, Any]]) -> dict[str, list
 def _run(
     job: _Job,
     renderer: _Renderer,
-    tasks: list[tuple[int, list[str]]],
+    tasks: list[tuple[int, list[str], dict[str, str]]],
     jobs: int | None,
     progress: Progress | None,
 ) -> Iterator[_Result]:
@@ -1076,16 +1240,18 @@ def _write_indexes(
     renderer: _Renderer,
     ordered: list[dict[str, Any]],
     key: str,
-    old: dict[str, str],
+    old: dict[str, list[str]],
+    recorded: dict[str, list[str]],
     listing: _Listing,
     cards_for: Callable[[list[int]], dict[int, dict[str, dict[str, Any]]]],
     report: ExportReport,
     progress: Progress | None,
-) -> tuple[dict[str, str], bool]:
+) -> tuple[dict[str, list[str]], bool]:
     """Render the index pages whose entries changed: every index page's path with the
-    hash of its inputs, and whether they were synced as they were written."""
+    hash of its inputs and its fingerprint, and whether they were synced as they
+    were written. `old` is the last export's (when built alike), `recorded` what it
+    wrote whatever the build."""
     config = renderer.config
-    out = renderer.job.out
     listed: dict[tuple[str, str | None], list[dict[str, Any]]] = {
         (lang, category): [] for lang in config.languages for category in (None, *config.categories)
     }
@@ -1104,14 +1270,17 @@ def _write_indexes(
             if lang == config.primary_language and category is None and number == 1:
                 # The site's front door: the primary language's home page.
                 plan.append((lang, category, number, len(chunks), chunk, "index.html"))
-    written: dict[str, str] = {}
+    written: dict[str, list[str]] = {}
     todo = []
+    keys: dict[str, str] = {}
     for lang, category, number, count, chunk, path in plan:
         parts = [key, path, lang, category or "", str(number), str(count)]
         parts.extend(entry["cards"][lang] for entry in chunk)
         page_key = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).hexdigest()
-        written[path] = page_key
-        if old.get(path) == page_key and listing.has(path):
+        keys[path] = page_key
+        before = old.get(path)
+        if before is not None and _pair(before) and before[0] == page_key and listing.has(path):
+            written[path] = before
             continue
         todo.append((lang, category, number, count, chunk, path))
     known = cards_for(sorted({entry["id"] for *_, chunk, _path in todo for entry in chunk}))
@@ -1119,65 +1288,37 @@ def _write_indexes(
     for done, (lang, category, number, count, chunk, path) in enumerate(todo, start=1):
         cards = [known[entry["id"]][lang] for entry in chunk]
         html = renderer.index(lang, category, cards, number, count, path)
-        if write_if_changed(out / path, html, sync=synced):
-            report.written.append(path)
+        before = recorded.get(path)
+        fingerprint = before[1] if before is not None and _pair(before) else None
+        outcome, fingerprint = renderer.output.put(path, html.encode(), fingerprint, sync=synced)
+        if outcome == "conflict":
+            report.conflicts.append(path)
         else:
-            report.unchanged += 1
+            written[path] = [keys[path], fingerprint]
+            if outcome == "written":
+                report.written.append(path)
         if progress:
             progress("indexes", done, len(todo))
     return written, synced
 
 
-def _write_feeds(site: Site, out: Path, now: datetime, report: ExportReport) -> list[str]:
-    """Every feed, in place under feeds/ (opdc_cli.feed); their paths."""
+def _write_feeds(
+    site: Site,
+    renderer: _Renderer,
+    now: datetime,
+    old: dict[str, str],
+    new: dict[str, str],
+    report: ExportReport,
+) -> None:
+    """Every feed, in place under feeds/ (opdc_cli.feed), through the same gate and
+    the same rule for what may be written as the pages."""
     from opdc_cli.feed import write_feeds
 
-    paths = []
-    for result in write_feeds(site, out, now=now, warn=report.warnings.append):
-        path = result.path.relative_to(out).as_posix()
-        paths.append(path)
-        if result.changed:
-            report.written.append(path)
-        else:
-            report.unchanged += 1
-    return paths
+    out = renderer.job.out
 
+    def write(path: Path, data: bytes) -> bool:
+        return _put(
+            renderer.output, path.relative_to(out).as_posix(), data, old, new, report, sync=True
+        )
 
-def _prune(out: Path, folder: Path) -> None:
-    """Remove `folder` and its parents up to `out` while they are empty."""
-    while folder != out and folder.is_relative_to(out):
-        try:
-            folder.rmdir()
-        except OSError:
-            return
-        folder = folder.parent
-
-
-def _remove(out: Path, paths: Iterable[str]) -> list[str]:
-    """Delete files an earlier export wrote that this one does not."""
-    removed = []
-    for path in paths:
-        target = out / path
-        try:
-            target.unlink()
-        except FileNotFoundError:
-            continue
-        removed.append(path)
-        _prune(out, target.parent)
-    return removed
-
-
-def _clean(out: Path, keep: set[str]) -> list[str]:
-    """Delete every file under `out` that this export did not write (--clean)."""
-    removed = []
-    for folder, _dirs, files in os.walk(out, topdown=False):
-        here = Path(folder)
-        for name in files:
-            path = (here / name).relative_to(out).as_posix()
-            if path == MANIFEST or path in keep:
-                continue
-            (here / name).unlink()
-            removed.append(path)
-        if here != out:
-            _prune(out, here)
-    return sorted(removed)
+    write_feeds(site, out, now=now, warn=report.warnings.append, gate=renderer.gate, write=write)

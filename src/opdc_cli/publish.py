@@ -1,0 +1,139 @@
+"""The publication gate: what of an article may leave the site, and in which languages.
+
+Every publisher asks `Gate.verdict()` and publishes only the article it returns:
+the feeds (`feed.py`), the html site (`export/html`), the data exports
+(`export/data.py`). Nothing else decides what is public.
+
+The rule, in one place:
+
+- an article is published only when its status is published and its date has
+  come (`Article.is_live`), its primary language version has a title and a body,
+  and `opdc validate` finds no error in it;
+- of such an article, each other language version is published only when it has
+  a title and a body; one without is a translation in progress, held back (no
+  page, no feed entry, no data record) until it is complete.
+
+An article that fails the rule is named with the first error's path, line,
+column and code, so that a publisher can report it and exit 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from opdc_cli import store
+from opdc_cli.errors import OpdcError
+from opdc_cli.model import Article, Attachment, Event, Photo
+from opdc_cli.site import SiteConfig
+from opdc_cli.validate import ArticleChecker, Problem
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the gate decided for one article.
+
+    `article` is what may be published: the same article with only the published
+    languages' text (titles, bodies, captions, attachment titles, event places).
+    `languages` are those published versions, in the site's order (empty when the
+    article is not published); `held` the versions held back as translations in
+    progress; `problem` the first validate error when that is why nothing is
+    published (None for a draft or an article whose time has not come).
+    """
+
+    article: Article
+    languages: tuple[str, ...]
+    held: tuple[str, ...] = ()
+    problem: Problem | None = None
+
+    @property
+    def published(self) -> bool:
+        return bool(self.languages)
+
+
+class Gate:
+    """Decides, article by article, what `now` allows to be published."""
+
+    def __init__(self, config: SiteConfig, now: datetime) -> None:
+        self.config = config
+        self.now = now
+        self._checker = ArticleChecker(config)
+        self._seen: dict[int, Verdict] = {}
+        # What was kept back, by article id, for the publisher's report.
+        self.blocked: dict[int, Problem] = {}
+        self.held: dict[int, tuple[str, ...]] = {}
+
+    def verdict(self, article: Article) -> Verdict:
+        """The gate's decision for `article` (its files are checked once per gate)."""
+        found = self._seen.get(article.id)
+        if found is None:
+            found = self._seen[article.id] = self._decide(article)
+            if found.problem is not None:
+                self.blocked[article.id] = found.problem
+            if found.held:
+                self.held[article.id] = found.held
+        return found
+
+    def _decide(self, article: Article) -> Verdict:
+        if not article.is_live(self.now):
+            return Verdict(article, ())
+        problem = self._first_error(article)
+        if problem is not None:
+            return Verdict(article, (), problem=problem)
+        complete = set(article.complete_languages)
+        present = [lang for lang in self.config.languages if lang in article.translations]
+        languages = tuple(lang for lang in present if lang in complete)
+        held = tuple(lang for lang in present if lang not in complete)
+        return Verdict(published_view(article, languages), languages, held)
+
+    def _first_error(self, article: Article) -> Problem | None:
+        files = [f for f in map(store.classify, article.sources) if f is not None]
+        if not files:
+            return None  # an article made in memory: nothing on disk to check
+        problems = self._checker.check([files])
+        errors = sorted((p for p in problems if p.severity == "error"), key=lambda p: p.sort_key)
+        return errors[0] if errors else None
+
+
+def published_view(article: Article, languages: tuple[str, ...]) -> Article:
+    """`article` with the text of `languages` only: nothing of a held-back version."""
+    if set(article.translations) <= set(languages):
+        return article
+    keep = set(languages)
+
+    def only(texts: Mapping[str, str]) -> dict[str, str]:
+        return {lang: text for lang, text in texts.items() if lang in keep}
+
+    event = article.event
+    return replace(
+        article,
+        translations={lang: article.translations[lang] for lang in languages},
+        photos=tuple(Photo(p.file, only(p.captions)) for p in article.photos),
+        attachments=tuple(Attachment(a.file, only(a.titles)) for a in article.attachments),
+        event=Event(event.start, event.end, only(event.places)) if event else None,
+    )
+
+
+def held_line(held: Mapping[int, tuple[str, ...]]) -> str | None:
+    """One line saying how many language versions were held back, or None for none."""
+    count = sum(len(langs) for langs in held.values())
+    if not count:
+        return None
+    langs = sorted({lang for found in held.values() for lang in found})
+    return (
+        f"{count} language version(s) held back as translations in progress (no title or "
+        f"body yet), not published: opdc list --missing-lang {langs[0]} lists them"
+    )
+
+
+def not_published(problem: Problem) -> OpdcError:
+    """The error a publisher reports for an article the gate stopped: where the first
+    problem is, its code, and that the article was not published."""
+    return OpdcError(
+        f"{problem.code} not published: {problem.message} (opdc validate lists every problem)",
+        problem.path,
+        problem.line,
+        problem.col,
+        problem.code,
+    )
