@@ -153,7 +153,9 @@ def select(
     _check(site.config, lang, categories, limit)
     now = now or datetime.now(site.config.tz)
     gate = gate or Gate(site.config, now)
-    query = Query(lang=lang, categories=categories, tags=tuple(tags), now=now)
+    # Not narrowed to `lang` in the index: what the gate stops or holds back among
+    # the newest articles is reported whatever their languages.
+    query = Query(categories=categories, tags=tuple(tags), now=now)
     found = (a for a in published(site, query, gate) if lang in a.translations)
     return list(islice(found, limit or site.config.feed.limit))
 

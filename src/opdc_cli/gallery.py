@@ -63,19 +63,34 @@ def check_media_name(name: str) -> str | None:
     return None
 
 
+def real_media_folder(media_dir: Path, article_id: int) -> Path | None:
+    """media/<id>/ resolved, or None when it (or media/ itself) is a link that leads out
+    of the site: nothing behind such a link is ever read for publication."""
+    try:
+        expected = media_dir.parent.resolve() / media_dir.name / str(article_id)
+        folder = (media_dir / str(article_id)).resolve()
+    except (OSError, RuntimeError):
+        return None
+    return folder if folder == expected else None
+
+
 def media_path(media_dir: Path, article_id: int, name: str) -> Path:
     """The path of file `name` of article `article_id`, proven to stay inside media/<id>/.
 
     Raises OpdcError for names that leave the folder (absolute, `..`, backslash,
-    NUL, a symlink pointing out) so that no command ever reads or copies outside it.
+    NUL, a symlink pointing out, media/<id>/ itself a link out of the site) so that
+    no command ever reads or copies outside it.
     """
     problem = check_media_name(name)
     folder = media_dir / str(article_id)
+    real = real_media_folder(media_dir, article_id)
+    if real is None and problem is None:
+        problem = "media/<id>/ is a symbolic link out of the site's media/ folder"
     if problem is None:
         path = folder / name
         try:
             resolved = path.resolve()
-            inside = resolved.is_relative_to(folder.resolve())
+            inside = real is not None and resolved.is_relative_to(real)
         except (OSError, RuntimeError):
             inside = False
         if not inside:
@@ -221,10 +236,13 @@ def gallery(media_dir: Path, article: Article) -> list[GalleryItem]:
     """The article's photos in order, with their web files' and thumbnails' byte sizes
     and pixel dimensions (None for a file not made yet)."""
     folder = media_dir / str(article.id)
-    try:
-        real_folder = folder.resolve()
-    except (OSError, RuntimeError):
-        real_folder = folder
+    real_folder = real_media_folder(media_dir, article.id)
+    if real_folder is None:
+        # A link out of the site: its photos are as good as missing.
+        return [
+            GalleryItem(p, p.file, web_name(p.file), thumb_name(p.file), None, None, None)
+            for p in article.photos
+        ]
     manifest = read_manifest(folder) if article.photos else {}
     items = []
     for photo in article.photos:

@@ -27,7 +27,14 @@ from typing import Any, Literal
 
 from opdc_cli import store
 from opdc_cli.errors import OpdcError, UsageError
-from opdc_cli.gallery import check_media_name, jpeg_size, media_path, thumb_name, web_name
+from opdc_cli.gallery import (
+    check_media_name,
+    jpeg_size,
+    media_path,
+    real_media_folder,
+    thumb_name,
+    web_name,
+)
 from opdc_cli.media import (
     FORMAT_NAMES,
     FORMATS,
@@ -614,6 +621,18 @@ class ArticleChecker:
     def _media(self, located: Located) -> None:
         article = located.article
         folder = self.config.root / "media" / str(article.id)
+        if folder.is_symlink() or real_media_folder(folder.parent, article.id) is None:
+            if article.photos or article.attachments or folder.is_symlink():
+                self._add(
+                    located.primary,
+                    (1, 1),
+                    "OPDC301",
+                    "error",
+                    f"media/{article.id} is a symbolic link; opdc reads nothing behind a link: "
+                    f"make media/{article.id}/ a real folder holding the article's files",
+                    article.id,
+                )
+            return
         listing = media_listing(folder)
         referenced: set[str] = set()
         # Photos whose web sizes the quick mtime test could not clear.

@@ -1031,7 +1031,8 @@ def _export(
             del entries[slot]
             continue
         assert result.entry is not None and result.cards is not None
-        result.entry["stamp"] = entries[slot]["stamp"]
+        # A file it could not write is tried again next time: the entry is not reused.
+        result.entry["stamp"] = None if result.conflicts else entries[slot]["stamp"]
         entries[slot] = result.entry
         fresh[result.id] = result.cards
         rebuilt.add(result.id)
@@ -1084,7 +1085,9 @@ def _export(
     old_lists: dict[str, list[int]] = manifest.get("feed_lists", {}) if same_build else {}
     shown = {i for ids in (*lists.values(), *old_lists.values()) for i in ids}
     old_feeds = {p: fp for p, fp in old_extra.items() if p != STYLE_PATH}
-    if lists != old_lists or rebuilt & shown or not old_feeds or not listing.all(old_feeds):
+    # Every feed is RSS and Atom: fewer recorded means one could not be written.
+    whole = len(old_feeds) == 2 * len(lists) and listing.all(old_feeds)
+    if lists != old_lists or rebuilt & shown or not whole:
         _write_feeds(site, renderer, now, old_extra, extra, report)
     else:
         extra.update(old_feeds)
