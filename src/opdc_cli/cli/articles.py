@@ -214,9 +214,7 @@ def new_article(
     ] = None,
     body_en_file: Annotated[
         Path | None,
-        typer.Option(
-            "--body-en-file", "--body-file-en", help="The English body, a text file ('-': stdin)."
-        ),
+        typer.Option(help="The English body, a text file ('-': stdin)."),
     ] = None,
     tag: Annotated[list[str] | None, typer.Option(help="A tag; repeat for more.")] = None,
     image: Annotated[
@@ -273,6 +271,9 @@ def new_article(
       opdc new-article
 
       opdc new-article --edit --title "ประชุม" --category activities
+
+      opdc new-article --no-input --title "ประชุม" --category ข่าวกิจกรรม
+      --body "ย่อหน้าแรก"
 
       opdc new-article --no-input --title "ประชุม" --title-en "Meeting"
       --category activities --date 27/04/2561 --body-file body.txt
