@@ -180,7 +180,8 @@ def _ask(asker: Asker, config: SiteConfig, answers: Answers, photos: list[str], 
 def _text_languages(config: SiteConfig, answers: Answers) -> list[str]:
     """The languages the article is written in: the primary one, English with a title."""
     primary = config.primary_language
-    return [primary, *(["en"] if answers.title_en and primary != "en" else [])]
+    english = answers.title_en and "en" in config.languages and primary != "en"
+    return [primary, *(["en"] if english else [])]
 
 
 def new_article(
