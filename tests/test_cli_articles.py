@@ -127,11 +127,20 @@ def test_new_article_prints_the_new_file_and_makes_its_media_folder(
 ) -> None:
     monkeypatch.chdir(site)
     result = new(
-        runner, site, "--title", "ข่าวใหม่", "--category", "activities", "--date", "2018-07-01"
+        runner,
+        site,
+        "--title",
+        "ข่าวใหม่",
+        "--category",
+        "activities",
+        "--date",
+        "2018-07-01",
+        "--body",
+        "ย่อหน้าแรก\n\nย่อหน้าที่สอง\n",
     )
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "articles/2018/1005.toml\n"
-    assert "created article 1005" in result.stderr
+    assert "created article 1005 (1 file(s)), published" in result.stderr
     assert (site / "media" / "1005").is_dir()
     article = read(site, 1005)
     assert article.title("th") == "ข่าวใหม่"
@@ -139,6 +148,125 @@ def test_new_article_prints_the_new_file_and_makes_its_media_folder(
     assert article.status == "published"
     assert article.languages == ("th",)
     assert article.translations["th"].credit == "กลุ่มประชาสัมพันธ์ / จัดทำ"
+    assert article.translations["th"].paragraphs == ["ย่อหน้าแรก", "ย่อหน้าที่สอง"]
+
+
+def test_without_a_body_it_is_a_draft_with_the_command_that_finishes_it(
+    runner: CliRunner, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(site)
+    result = new(runner, site, "--title", "ข่าว", "--category", "headline", "--date", "27/4/2561")
+    assert result.exit_code == 0, result.stderr
+    assert read(site, 1005).status == "draft"
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("created article 1005 (1 file(s)) as a draft: ")
+    assert "opdc validate finds 1 error(s) in it" in lines[0]
+    assert lines[1].startswith("articles/2018/1005.toml:6:1: OPDC119 the Thai (th) body is empty")
+    assert lines[2] == (
+        "To publish it: write what is missing in articles/2018/1005.toml, "
+        'set status = "published", then run: opdc validate articles/2018/1005.toml'
+    )
+    # The command it names says the same.
+    check = run(runner, "--site", site, "validate", "articles/2018/1005.toml")
+    assert check.exit_code == 1
+    assert "OPDC119" in check.stdout
+
+
+def test_the_finishing_command_names_the_site_when_run_from_elsewhere(
+    runner: CliRunner, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    result = new(runner, site, "--title", "ข่าว", "--category", "headline", "--draft")
+    assert result.exit_code == 0, result.stderr
+    path = site.resolve() / "articles" / str(datetime.now(BANGKOK).year) / "1005.toml"
+    assert f"opdc --site {site.resolve()} validate {path}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "published"),
+    [
+        (("--body", "ข้อความ"), True),
+        (("--body", "ข้อความ", "--draft"), False),
+        (("--body", "ข้อความ", "--title-en", "News"), True),
+        (("--body", "ข้อความ", "--title-en", "News", "--body-en", "Text."), True),
+        (("--title-en", "News", "--body-en", "Text."), False),
+        (("--body", "ข้อความ\x07"), False),  # a control character: OPDC401
+        (("--body", "ข้อความ", "--format", "txt", "--title-en", "News"), True),
+        (("--format", "txt"), False),
+    ],
+)
+def test_what_is_published_passes_validate(
+    runner: CliRunner, site: Path, args: tuple[str, ...], published: bool
+) -> None:
+    result = new(runner, site, "--title", "ข่าว", "--category", "headline", *args)
+    assert result.exit_code == 0, result.stderr
+    article = read(site, 1005)
+    assert (article.status == "published") is published
+    check = run(runner, "--site", site, "validate", *map(str, article.sources))
+    # Kept a draft because it has errors, unless --draft asked for one.
+    assert (check.exit_code == 0) is (published or "--draft" in args), check.stdout
+
+
+def test_an_english_title_without_english_text_is_said_on_stderr(
+    runner: CliRunner, site: Path
+) -> None:
+    result = new(
+        runner,
+        site,
+        "--title",
+        "ข่าว",
+        "--title-en",
+        "News",
+        "--category",
+        "headline",
+        "--body-file",
+        "-",
+        input="ข้อความ\n".encode(),
+    )
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "warning: English version has no body yet: it is not published until it has one"
+        in result.stderr
+    )
+    article = read(site, 1005)
+    assert article.status == "published"
+    assert article.translations["en"].title == "News"
+
+
+def test_a_photo_without_its_thai_caption_keeps_the_article_a_draft(
+    runner: CliRunner, site: Path, make_jpeg: MakeJpeg, tmp_path: Path
+) -> None:
+    photo = make_jpeg(tmp_path / "DSC_0141.JPG")
+    result = new(
+        runner,
+        site,
+        "--title",
+        "ข่าว",
+        "--category",
+        "headline",
+        "--body",
+        "ข้อความ",
+        "--image",
+        photo,
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "OPDC306 photo img1005_1.jpg has no Thai (th) alt text" in result.stderr
+    article = read(site, 1005)
+    assert article.status == "draft"
+    assert [p.file for p in article.photos] == ["img1005_1.jpg"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("activities", "activities"), ("ข่าวกิจกรรม", "activities"), ("Headline  NEWS", "headline")],
+)
+def test_the_category_option_takes_a_key_or_a_name(
+    runner: CliRunner, site: Path, value: str, expected: str
+) -> None:
+    result = new(runner, site, "--title", "ข่าว", "--category", value)
+    assert result.exit_code == 0, result.stderr
+    assert read(site, 1005).category == expected
 
 
 def test_new_article_dates_default_to_now(runner: CliRunner, site: Path) -> None:
@@ -293,6 +421,11 @@ def test_the_body_can_come_from_standard_input(runner: CliRunner, site: Path) ->
         (("--title", "ข่าว"), "missing --category"),
         (("--category", "headline"), "missing --title"),
         (("--title", "ข่าว", "--category", "sport"), "use one of headline, activities"),
+        (("--title", "ข่าว", "--category", "activites"), "did you mean 'activities'?"),
+        (
+            ("--title", "ข่าว", "--category", "headline", "--body", "a", "--body-file", "-"),
+            "--body and --body-file: give the body once",
+        ),
         (("--title", "บรรทัด\nสอง", "--category", "headline"), "--title: must be a single line"),
         (("--title", "ข่าว", "--category", "headline", "--summary-en", "S"), "without --title-en"),
         (
@@ -331,56 +464,144 @@ EDITOR = """\
 import sys
 from pathlib import Path
 
-path = Path(sys.argv[-1])
-Path(sys.argv[-2]).write_text(path.name, encoding="utf-8")
-path.write_text(path.read_text(encoding="utf-8").replace({old!r}, {new!r}), encoding="utf-8")
+paths = [Path(name) for name in sys.argv[2:]]
+shown = "".join(path.read_text(encoding="utf-8") for path in paths)
+Path(sys.argv[1]).write_text(shown, encoding="utf-8")
+for path in paths:
+    path.write_text(path.read_text(encoding="utf-8").replace({old!r}, {new!r}), encoding="utf-8")
 """
 
 
 def editor(tmp_path: Path, old: str, new: str) -> str:
+    """An $EDITOR that keeps what it was shown in tmp_path/opened (every file, one after
+    the other) and replaces `old` with `new` in each."""
     script = tmp_path / "editor.py"
     script.write_text(EDITOR.format(old=old, new=new), encoding="utf-8")
     return f"{sys.executable} {script} {tmp_path / 'opened'}"
 
 
-def test_edit_opens_the_editor_on_the_new_file(
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--edit needs a terminal; CliRunner has none, so it is told there is one."""
+    from opdc_cli.cli import articles
+
+    monkeypatch.setattr(articles, "on_terminal", lambda: True)
+
+
+EMPTY_BODY = 'body = """\n"""'
+
+
+@pytest.mark.usefixtures("terminal")
+def test_edit_shows_where_the_text_goes_and_publishes_what_passes(
     runner: CliRunner, site: Path, tmp_path: Path
 ) -> None:
-    env: dict[str, str | None] = {
-        "EDITOR": editor(tmp_path, 'title = "ร่าง"', 'title = "แก้ไขแล้ว"'),
-        "VISUAL": None,
-    }
-    result = new(
-        runner, site, "--title", "ร่าง", "--category", "headline", "--edit", "--json", env=env
-    )
+    filled = 'body = """\nย่อหน้าแรก\n\nย่อหน้าที่สอง\n"""'
+    env: dict[str, str | None] = {"EDITOR": editor(tmp_path, EMPTY_BODY, filled), "VISUAL": None}
+    args = ("--title", "ร่าง", "--category", "headline", "--edit", "--json")
+    result = new(runner, site, *args, env=env)
     assert result.exit_code == 0, result.stderr
-    assert (tmp_path / "opened").read_text(encoding="utf-8") == "1005.toml"
-    assert json.loads(result.stdout)["titles"] == {"th": "แก้ไขแล้ว"}
-    assert read(site, 1005).title("th") == "แก้ไขแล้ว"
+    shown = (tmp_path / "opened").read_text(encoding="utf-8")
+    assert shown.startswith("# Article 1005: a draft while you edit it.")
+    assert 'status = "draft"' in shown
+    assert '# The Thai text goes between the two """ lines below:\n' in shown
+    assert EMPTY_BODY in shown
+    record = json.loads(result.stdout)
+    assert record["status"] == "published"
+    assert record["translations"]["th"]["paragraphs"] == ["ย่อหน้าแรก", "ย่อหน้าที่สอง"]
+    written = (site / record["paths"][0]).read_text(encoding="utf-8")
+    assert "#" not in written  # written back without the guiding comments
+    assert 'status = "published"' in written
 
 
-def test_an_edit_that_breaks_the_file_keeps_it_and_warns(
+@pytest.mark.usefixtures("terminal")
+def test_edit_shows_where_each_caption_goes_in_both_forms(
+    runner: CliRunner, site: Path, tmp_path: Path, make_jpeg: MakeJpeg
+) -> None:
+    photo = make_jpeg(tmp_path / "DSC_0141.JPG")
+    env: dict[str, str | None] = {"EDITOR": editor(tmp_path, "x", "x"), "VISUAL": None}
+    args = ("--title", "ร่าง", "--title-en", "Draft", "--category", "headline", "--edit")
+    result = new(runner, site, *args, "--image", photo, env=env)
+    assert result.exit_code == 0, result.stderr
+    shown = (tmp_path / "opened").read_text(encoding="utf-8")
+    caption = (
+        'file = "img1005_1.jpg"\n'
+        "# Caption in Thai and English (also the alt text screen readers read aloud):\n"
+        'th = ""\nen = ""\n'
+    )
+    assert caption in shown
+    assert "Without it this version is not published." in shown
+    # Nothing was filled in: it stays the draft it was, comments and all.
+    assert read(site, 1005).status == "draft"
+    assert Path(result.stdout.strip()).read_text(encoding="utf-8") == shown
+    result = new(runner, site, *args, "--image", photo, "--format", "txt", env=env)
+    assert result.exit_code == 0, result.stderr
+    shown = (tmp_path / "opened").read_text(encoding="utf-8")
+    assert "# The Thai text goes after the closing +++ line below:\n" in shown
+    assert "# The English text goes after the closing +++ line below:\n" in shown
+    assert (
+        'file = "img1006_1.jpg"\n'
+        "# Caption in English (also the alt text screen readers read aloud):\n"
+        'caption = ""\n+++\n'
+    ) in shown
+
+
+@pytest.mark.usefixtures("terminal")
+def test_an_edit_that_breaks_the_file_keeps_it_and_says_so(
     runner: CliRunner, site: Path, tmp_path: Path
 ) -> None:
     env: dict[str, str | None] = {
         "VISUAL": editor(tmp_path, 'category = "headline"', 'category = "sport"'),
     }
     result = new(runner, site, "--title", "ร่าง", "--category", "headline", "--edit", env=env)
-    assert result.exit_code == 0
-    path = result.stdout.strip()
-    assert path.endswith("1005.toml")
-    assert 'category = "sport"' in Path(path).read_text(encoding="utf-8")
-    warning = next(line for line in result.stderr.splitlines() if line.startswith("warning:"))
-    assert "1005.toml:2:1: unknown category 'sport'" in warning
-    assert "opdc validate" in warning
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    path = next((site / "articles").rglob("1005.toml"))
+    assert 'category = "sport"' in path.read_text(encoding="utf-8")
+    error = result.stderr.strip()
+    assert error.startswith("error: ")
+    assert "1005.toml:4:1: unknown category 'sport'" in error
+    assert f"validate {path}" in error
 
 
-def test_a_missing_editor_is_a_warning_not_a_crash(runner: CliRunner, site: Path) -> None:
-    env: dict[str, str | None] = {"EDITOR": "/nonexistent/editor", "VISUAL": None}
+@pytest.mark.usefixtures("terminal")
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("false", "the editor exited with status 1: false "),
+        ("/nonexistent/editor", "could not start the editor '/nonexistent/editor'"),
+    ],
+)
+def test_a_failed_editor_is_an_error_and_the_draft_is_kept(
+    runner: CliRunner, site: Path, command: str, message: str
+) -> None:
+    env: dict[str, str | None] = {"EDITOR": command, "VISUAL": None}
+    result = new(
+        runner,
+        site,
+        "--title",
+        "ข่าว",
+        "--category",
+        "headline",
+        "--body",
+        "ข้อความ",
+        "--edit",
+        env=env,
+    )
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert message in result.stderr
+    assert "article 1005 is kept as a draft, as written before the editor ran" in result.stderr
+    article = read(site, 1005)
+    assert article.status == "draft"
+    assert article.translations["th"].body == "ข้อความ"
+
+
+def test_edit_without_a_terminal_is_refused(runner: CliRunner, site: Path) -> None:
+    env: dict[str, str | None] = {"EDITOR": "vi", "VISUAL": None}
     result = new(runner, site, "--title", "ข่าว", "--category", "headline", "--edit", env=env)
-    assert result.exit_code == 0
-    assert "could not start the editor '/nonexistent/editor'" in result.stderr
-    assert read(site, 1005).title("th") == "ข่าว"
+    assert result.exit_code == 2
+    assert "--edit needs a terminal" in result.stderr
+    assert not (site / "media" / "1005").exists()
 
 
 # --- list -----------------------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""The installed `opdc` script as a real process: help, list, concurrent ids, prompts on a tty."""
+"""The installed `opdc` script as a real process: help, list, concurrent ids, a tty.
+
+new-article's questions on a terminal are in test_new_article_terminal.py.
+"""
 
 from __future__ import annotations
 
@@ -171,44 +174,6 @@ def read_to_end(master: int, seen: bytearray) -> str:
             break
         seen.extend(chunk)
     return text_of(seen)
-
-
-def test_new_article_asks_on_a_terminal_for_what_is_missing(
-    opdc_exe: Path, make_site: MakeSite
-) -> None:
-    site = make_site()
-    process, master = spawn_on_terminal([str(opdc_exe), "new-article"], site)
-    seen = bytearray()
-    try:
-        answers = [
-            ("Title (th)", "ประชุมเชิงปฏิบัติการ"),
-            ("Title (en", "Workshop"),
-            ("Category", "2"),
-            ("Date", "31/02/2561"),
-            ("Date", "27 เมษายน 2561"),
-            ("Credit (th)", ""),
-        ]
-        for number, (prompt, answer) in enumerate(answers):
-            # Wait for this prompt's own appearance (a refused date asks again).
-            times = [p for p, _ in answers[: number + 1]].count(prompt)
-            read_until(master, prompt, times, seen)
-            os.write(master, answer.encode() + b"\r")
-        output = read_to_end(master, seen)
-    finally:
-        os.close(master)
-        process.wait(timeout=60)
-    assert process.returncode == 0, output
-    assert "1. headline — ข่าวเด่น" in output
-    assert "2. activities — ข่าวกิจกรรม" in output
-    assert "No such date: 31/02/2561" in output
-    assert output.count("Date (") == 2  # asked again after a day that does not exist
-    assert "articles/2018/1004.toml" in output
-    article = Site.open(site).article(1004)
-    assert article.title("th") == "ประชุมเชิงปฏิบัติการ"
-    assert article.title("en") == "Workshop"
-    assert article.category == "activities"
-    assert article.date.isoformat() == "2018-04-27T00:00:00+07:00"
-    assert article.translations["th"].credit == "กลุ่มประชาสัมพันธ์ / จัดทำ"
 
 
 def test_list_on_a_terminal_fits_its_width_and_cuts_titles_between_words(

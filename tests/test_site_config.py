@@ -287,3 +287,24 @@ def test_no_site_anywhere_says_what_to_do(tmp_path: Path) -> None:
         find_site_root(start=tmp_path)
     with pytest.raises(OpdcError, match=r"no site.toml in .*: run 'opdc init"):
         find_site_root(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize(
+    ("text", "found", "near"),
+    [
+        ("headline", "headline", "headline"),
+        ("ข่าวเด่น", "headline", "headline"),
+        ("  Headline   NEWS ", "headline", "headline"),
+        ("ACTIVITIES", "activities", "activities"),
+        ("headlin", None, "headline"),
+        ("ข่าวกิจกรม", None, "activities"),
+        ("sport", None, None),
+    ],
+)
+def test_a_category_is_found_by_key_or_name_and_a_typo_gets_the_nearest(
+    tmp_path: Path, text: str, found: str | None, near: str | None
+) -> None:
+    init_site(tmp_path)
+    config = load_config(tmp_path / "site.toml")
+    assert config.find_category(text) == found
+    assert config.nearest_category(text) == near

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -165,6 +166,33 @@ def test_converting_to_the_other_form_and_back_loses_nothing(
         assert sorted(p.read_bytes() for p in one.iterdir()) == sorted(
             p.read_bytes() for p in three.iterdir()
         )
+
+
+def without_empty_captions(article: Article) -> Article:
+    photos = tuple(
+        Photo(p.file, {lang: text for lang, text in p.captions.items() if text})
+        for p in article.photos
+    )
+    return replace(article, photos=photos)
+
+
+@ROUND_TRIP
+@given(article=articles(), form=st.sampled_from(["toml", "txt"]))
+def test_the_guided_file_reads_back_as_the_same_article(
+    article: Article, form: str, config: SiteConfig, tmp_path: Path
+) -> None:
+    """new-article --edit's file: its comments and empty places to fill change nothing."""
+    with tempfile.TemporaryDirectory(dir=tmp_path) as folder:
+        texts = store.guided(article, form, config.languages, ["a note", "on two lines"])
+        for name, text in texts.items():
+            assert text.count("# ") >= 3
+            (Path(folder) / name).write_text(text, encoding="utf-8")
+        back = read_folder(Path(folder), config)
+        assert without_empty_captions(back) == without_empty_captions(article)
+        expected = without_empty_captions(
+            write_and_read(article, Path(folder) / "plain", form, config)
+        )
+        assert without_empty_captions(back) == expected
 
 
 # --- the sample site ------------------------------------------------------------------

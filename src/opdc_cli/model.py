@@ -14,6 +14,11 @@ STATUSES: tuple[Status, ...] = ("draft", "published")
 FORMS = ("toml", "txt")
 
 
+def language_name(lang: str) -> str:
+    """The English name of a language code, for messages ("Thai", "English")."""
+    return {"th": "Thai", "en": "English"}.get(lang, lang)
+
+
 def normalize_newlines(text: str) -> str:
     """CRLF and lone CR become LF, as TOML and our text form store them."""
     return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -23,11 +23,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from opdc_cli import store
 from opdc_cli.errors import OpdcError
 from opdc_cli.model import Article, Attachment, Event, Photo
 from opdc_cli.site import SiteConfig
-from opdc_cli.validate import ArticleChecker, Problem
+from opdc_cli.validate import Problem, check_files
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,6 @@ class Gate:
     def __init__(self, config: SiteConfig, now: datetime) -> None:
         self.config = config
         self.now = now
-        self._checker = ArticleChecker(config)
         self._seen: dict[int, Verdict] = {}
         # What was kept back, by article id, for the publisher's report.
         self.blocked: dict[int, Problem] = {}
@@ -88,12 +86,9 @@ class Gate:
         return Verdict(published_view(article, languages), languages, held)
 
     def _first_error(self, article: Article) -> Problem | None:
-        files = [f for f in map(store.classify, article.sources) if f is not None]
-        if not files:
-            return None  # an article made in memory: nothing on disk to check
-        problems = self._checker.check([files])
-        errors = sorted((p for p in problems if p.severity == "error"), key=lambda p: p.sort_key)
-        return errors[0] if errors else None
+        # An article made in memory has no files: nothing on disk to check.
+        problems = check_files(self.config, article.sources)
+        return next((p for p in problems if p.severity == "error"), None)
 
 
 def published_view(article: Article, languages: tuple[str, ...]) -> Article:

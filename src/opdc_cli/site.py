@@ -116,6 +116,29 @@ class SiteConfig:
         category = self.categories.get(key)
         return category.name(lang) if category else key
 
+    def find_category(self, text: str) -> str | None:
+        """The key of the category `text` names: its key or its name in any language,
+        whatever the case and spacing; None when none matches."""
+        wanted = _fold(text)
+        for key, category in self.categories.items():
+            if wanted == _fold(key) or wanted in {_fold(n) for n in category.names.values()}:
+                return key
+        return None
+
+    def nearest_category(self, text: str) -> str | None:
+        """The key of the category whose key or name is closest to `text` (a typo), or None."""
+        spellings = {
+            _fold(spelling): key
+            for key, category in self.categories.items()
+            for spelling in (key, *category.names.values())
+        }
+        near = difflib.get_close_matches(_fold(text), list(spellings), n=1)
+        return spellings[near[0]] if near else None
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
 
 class SiteConfigError(OpdcError):
     """site.toml has problems; `problems` lists every one of them."""

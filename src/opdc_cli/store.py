@@ -33,6 +33,7 @@ from opdc_cli.model import (
     Photo,
     Translation,
     is_aware,
+    language_name,
     normalize_body,
 )
 from opdc_cli.site import SiteConfig
@@ -698,6 +699,91 @@ def article_to_text(article: Article, lang: str) -> str:
     if translation.body:
         text += "\n" + translation.body + "\n"
     return text
+
+
+# --- a file to fill in ------------------------------------------------------------------
+
+EMPTY_BODY = 'body = """\n"""\n'
+CAPTION_NOTE = "(also the alt text screen readers read aloud)"
+
+
+def _comments(lines: Iterable[str]) -> str:
+    return "".join(f"# {line}\n" for line in lines)
+
+
+def _guided_translation(translation: Translation, lang: str, primary: bool) -> str:
+    """A TOML form [lang] table whose body, written or not, has a comment saying where
+    the text goes."""
+    table = _translation_table(translation)
+    body = table.pop("body", "")
+    text = f"[{lang}]\n" + _dump(table, multiline=True)
+    note = "" if primary else " Without it this version is not published."
+    text += _comments(
+        [
+            f'The {language_name(lang)} text goes between the two """ lines below:',
+            f"paragraphs separated by one blank line.{note}",
+        ]
+    )
+    return text + (_dump({"body": body}, multiline=True) if body else EMPTY_BODY)
+
+
+def _guided_toml(article: Article, langs: list[str], header: list[str]) -> str:
+    sections = [_comments(header) + _dump(_shared_table(article), multiline=False)]
+    if article.event is not None:
+        event = _event_table(article.event, _texts(article.event.places, langs))
+        sections.append("[event]\n" + _dump(event, multiline=False))
+    for number, lang in enumerate(langs):
+        sections.append(_guided_translation(article.translations[lang], lang, number == 0))
+    names = " and ".join(language_name(lang) for lang in langs)
+    for photo in article.photos:
+        captions = {lang: photo.captions.get(lang, "") for lang in langs}
+        note = _comments([f"Caption in {names} {CAPTION_NOTE}:"])
+        sections.append(
+            "[[photos]]\n"
+            + _dump({"file": photo.file}, multiline=False)
+            + note
+            + _dump(captions, multiline=False)
+        )
+    for attachment in article.attachments:
+        table = {"file": attachment.file, **_texts(attachment.titles, langs)}
+        sections.append("[[attachments]]\n" + _dump(table, multiline=False))
+    return "\n".join(sections)
+
+
+def _guided_text(article: Article, lang: str, header: list[str]) -> str:
+    """The text form of one language with comments in the front matter saying where
+    the body and each photo's caption go."""
+    plain = article_to_text(article, lang)
+    front, body = plain[len(FENCE) + 1 :].split(f"{FENCE}\n", 1)
+    where = [f"The {language_name(lang)} text goes after the closing +++ line below:"]
+    where.append("paragraphs separated by one blank line.")
+    front = _comments([*header, *where]) + front
+    # Each photo's table in turn, from where the last one ended: a name may be listed
+    # twice, and each copy gets its own note.
+    cursor = 0
+    for photo in article.photos:
+        start = "[[photos]]\n" + _dump({"file": photo.file}, multiline=False)
+        caption = {"caption": photo.captions.get(lang, "")}
+        old = start + (_dump(caption, multiline=False) if caption["caption"] else "")
+        note = _comments([f"Caption in {language_name(lang)} {CAPTION_NOTE}:"])
+        new = start + note + _dump(caption, multiline=False)
+        at = front.index(old, cursor)
+        front = front[:at] + new + front[at + len(old) :]
+        cursor = at + len(new)
+    return f"{FENCE}\n{front}{FENCE}\n" + (body or "\n")
+
+
+def guided(
+    article: Article, form: str, languages: Iterable[str], header: Iterable[str] = ()
+) -> dict[str, str]:
+    """As `render`, with TOML comments showing where each body and photo caption goes
+    (empty ones included, ready to fill in) and the `header` lines as comments on top:
+    the file `opdc new-article --edit` opens. It reads back as the same article."""
+    langs = _ordered_languages(article, languages)
+    top = list(header)
+    if form == "toml":
+        return {f"{article.id}.toml": _guided_toml(article, langs, top)}
+    return {f"{article.id}.{lang}.txt": _guided_text(article, lang, top) for lang in langs}
 
 
 def render(article: Article, form: str, languages: Iterable[str]) -> dict[str, str]:

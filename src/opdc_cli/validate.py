@@ -43,7 +43,7 @@ from opdc_cli.media import (
     pillow_limits,
     stale_outputs,
 )
-from opdc_cli.model import Article, normalize_newlines
+from opdc_cli.model import Article, language_name, normalize_newlines
 from opdc_cli.site import SITE_FILE, SiteConfig, check_config
 from opdc_cli.store import ArticleFile
 from opdc_cli.tomlpos import KeyPath, key_positions, locate
@@ -378,10 +378,6 @@ class Located:
 # --- the checks of one article -------------------------------------------------------
 
 
-def _language_name(lang: str) -> str:
-    return {"th": "Thai", "en": "English"}.get(lang, lang)
-
-
 @dataclass
 class ArticleChecker:
     """Checks one article's files and media; picklable, so a process pool can share it."""
@@ -454,7 +450,7 @@ class ArticleChecker:
                 (1, 1),
                 "OPDC118",
                 "error",
-                f"no {_language_name(primary)} ({primary}) translation, the site's primary "
+                f"no {language_name(primary)} ({primary}) translation, the site's primary "
                 f"language: {fix}",
                 article.id,
             )
@@ -476,14 +472,14 @@ class ArticleChecker:
                 (1, 1),
                 "OPDC121",
                 "warning",
-                f"no {_language_name(lang)} ({lang}) translation: {fix}",
+                f"no {language_name(lang)} ({lang}) translation: {fix}",
                 article.id,
             )
 
     def _incomplete(self, located: Located, lang: str, code: str, severity: Severity) -> None:
         """A language version without a title or a body: never published as it is."""
         translation = located.article.translations[lang]
-        name = _language_name(lang)
+        name = language_name(lang)
         source = located.source(lang)
         if not translation.title.strip():
             if any(p.code == "OPDC110" for p in self._problems):
@@ -680,7 +676,7 @@ class ArticleChecker:
                 where.parts[:-1],
                 "OPDC306" if lang == primary else "OPDC307",
                 "error" if lang == primary else "warning",
-                f"photo {name} has no {_language_name(lang)} ({lang}) alt text: "
+                f"photo {name} has no {language_name(lang)} ({lang}) alt text: "
                 f'add {key} = "…" describing it (screen readers read it aloud)',
                 article.id,
             )
@@ -1019,6 +1015,14 @@ def validate_site(
         problems = [p for p in problems if p.code != "OPDC114"]
     problems.sort(key=lambda p: p.sort_key)
     return Result(problems, len(selected))
+
+
+def check_files(config: SiteConfig, paths: Iterable[Path]) -> list[Problem]:
+    """Every problem `opdc validate` reports about the one article whose files are
+    `paths` (its text, its dates and its photos), sorted by path and place."""
+    files = [found for found in map(store.classify, paths) if found is not None]
+    problems = ArticleChecker(config).check([files]) if files else []
+    return sorted(problems, key=lambda p: p.sort_key)
 
 
 def _duplicate(root: Path, extra: ArticleFile, kept: list[ArticleFile]) -> list[Problem]:

@@ -9,13 +9,16 @@ import os
 import shlex
 import subprocess
 import sys
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from itertools import zip_longest
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from opdc_cli import thai
 from opdc_cli.cli.common import (
     CategoryOption,
     LangOption,
@@ -32,6 +35,8 @@ from opdc_cli.cli.common import (
     build_query,
     display_path,
     err,
+    escape,
+    fail,
     open_site,
     out,
     parse_when,
@@ -40,9 +45,11 @@ from opdc_cli.cli.common import (
     usage,
     warn,
 )
+from opdc_cli.cli.prompts import Asker
 from opdc_cli.content import ArticleSummary, Site
 from opdc_cli.errors import ArticleNotFound, OpdcError
-from opdc_cli.model import Article, Translation, normalize_body
+from opdc_cli.model import Article, Status, Translation, normalize_body
+from opdc_cli.site import SiteConfig
 
 
 class ListFormat(StrEnum):
@@ -95,52 +102,86 @@ def _read_body(option: str, value: Path | None) -> str:
     return normalize_body(decode_text(value, data))
 
 
+def _body(options: tuple[str, str], text: str | None, file: Path | None) -> str | None:
+    """The body given by --body or --body-file (not both), or None when neither was."""
+    if text is not None and file is not None:
+        usage(f"{options[0]} and {options[1]}: give the body once, as text or as a file")
+    if text is not None:
+        return normalize_body(text)
+    return _read_body(options[1], file) if file is not None else None
+
+
 def _single_line(option: str, value: str) -> str:
     if "\n" in value or "\r" in value:
         usage(f"{option}: must be a single line")
     return value.strip()
 
 
-def _ask_missing(site: Site, given: dict[str, Any]) -> dict[str, Any]:
-    """Prompt on the terminal for what the flags did not give."""
-    from rich.prompt import Prompt
+def _category(config: SiteConfig, value: str) -> str:
+    """--category: a key, or a category's name in any language."""
+    found = config.find_category(value)
+    if found is not None:
+        return found
+    near = config.nearest_category(value)
+    hint = f"did you mean {near!r}?" if near else f"use one of {', '.join(config.categories)}"
+    usage(f"--category: unknown category {value!r}; {hint}")
 
-    from opdc_cli import thai
 
-    console = err()
-    config = site.config
+def on_terminal() -> bool:
+    """Is there a person at a terminal to ask, and to run an editor for?"""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+@dataclass
+class Answers:
+    """What the new article is made of, from the options and then the questions."""
+
+    title: str | None
+    title_en: str | None
+    category: str | None
+    date: datetime | None
+    credit: str | None
+    bodies: dict[str, str | None]
+    captions: list[dict[str, str]] = field(default_factory=list)
+
+
+def _ask(asker: Asker, config: SiteConfig, answers: Answers, photos: list[str], edit: bool) -> None:
+    """Ask on the terminal for what the options left out; bodies and captions only
+    without --edit (the editor is where they go then)."""
     langs = config.languages
-    if not given["title"]:
-        given["title"] = Prompt.ask(f"Title ({langs[0]})", console=console).strip()
-    if len(langs) > 1 and "en" in langs and given["title_en"] is None:
-        given["title_en"] = Prompt.ask(
-            "Title (en, empty to add later)", console=console, default="", show_default=False
-        )
-    if not given["category"]:
-        keys = list(config.categories)
-        for number, key in enumerate(keys, start=1):
-            console.print(f"  {number}. {key} — {config.category_name(key, langs[0])}")
-        choice = Prompt.ask(
-            "Category",
-            console=console,
-            choices=[*keys, *(str(n) for n in range(1, len(keys) + 1))],
-            show_choices=False,
-            default=keys[0],
-        )
-        given["category"] = keys[int(choice) - 1] if choice.isdigit() else choice
-    if given["date"] is None:
-        default = datetime.now(config.tz).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M")
-        while given["date"] is None:
-            answer = Prompt.ask("Date", console=console, default=default)
-            try:
-                given["date"] = thai.parse_date(answer, config.tz)
-            except thai.DateError as exc:
-                console.print(f"[red]{exc}[/]")
-    if given["credit"] is None:
-        given["credit"] = Prompt.ask(
-            f"Credit ({langs[0]})", console=console, default=config.credit.get(langs[0], "")
-        )
-    return given
+    primary = config.primary_language
+    if not answers.title:
+        answers.title = asker.required(f"Title ({primary})", "a title")
+    if "en" in langs and primary != "en" and answers.title_en is None:
+        answers.title_en = asker.line("Title (en, Enter to add it later)")
+    if answers.category is None:
+        answers.category = asker.category(config)
+    if answers.date is None:
+        answers.date = asker.date(config, datetime.now(config.tz).replace(second=0, microsecond=0))
+    if answers.credit is None:
+        answers.credit = asker.line(f"Credit ({primary})", config.credit.get(primary) or None)
+    if edit:
+        return
+    for lang in _text_languages(config, answers):
+        if answers.bodies.get(lang) is None:
+            empty = (
+                "No text: the article is kept as a draft."
+                if lang == primary
+                else "No text: this version is not published yet."
+            )
+            answers.bodies[lang] = asker.body(f"Body ({lang})", empty)
+    for name in photos:
+        captions = {}
+        for lang in _text_languages(config, answers):
+            captions[lang] = asker.line(f"Caption of {name} ({lang}, also its alt text)")
+        answers.captions.append(captions)
+
+
+def _text_languages(config: SiteConfig, answers: Answers) -> list[str]:
+    """The languages the article is written in: the primary one, English with a title."""
+    primary = config.primary_language
+    english = answers.title_en and "en" in config.languages and primary != "en"
+    return [primary, *(["en"] if english else [])]
 
 
 def new_article(
@@ -149,13 +190,15 @@ def new_article(
         str | None, typer.Option(help="The title in the primary language (Thai).")
     ] = None,
     title_en: Annotated[str | None, typer.Option(help="The English title.")] = None,
-    category: Annotated[str | None, typer.Option(help="A category key from site.toml.")] = None,
+    category: Annotated[
+        str | None, typer.Option(help="A category from site.toml: its key or its name.")
+    ] = None,
     date: Annotated[
         str | None,
         typer.Option(
             help=(
                 "Publication date: 2018-04-27, 2018-04-27T09:30, 27/04/2561 or "
-                "'27 เมษายน 2561'. Default: now."
+                "'27 เมษายน 2561 09:30'. Default: now."
             )
         ),
     ] = None,
@@ -165,11 +208,14 @@ def new_article(
     credit_en: Annotated[str | None, typer.Option(help="The English credit line.")] = None,
     summary: Annotated[str, typer.Option(help="A short summary in the primary language.")] = "",
     summary_en: Annotated[str, typer.Option(help="A short English summary.")] = "",
+    body: Annotated[str | None, typer.Option(help="The primary-language body, as text.")] = None,
+    body_en: Annotated[str | None, typer.Option(help="The English body, as text.")] = None,
     body_file: Annotated[
         Path | None, typer.Option(help="The primary-language body, a text file ('-': stdin).")
     ] = None,
     body_en_file: Annotated[
-        Path | None, typer.Option(help="The English body, a text file ('-': stdin).")
+        Path | None,
+        typer.Option(help="The English body, a text file ('-': stdin)."),
     ] = None,
     tag: Annotated[list[str] | None, typer.Option(help="A tag; repeat for more.")] = None,
     image: Annotated[
@@ -186,121 +232,251 @@ def new_article(
             "--format", help="toml (one file) or txt (one per language); default from site.toml."
         ),
     ] = None,
-    edit: Annotated[bool, typer.Option(help="Open $EDITOR on the new file.")] = False,
+    edit: Annotated[
+        bool,
+        typer.Option(
+            help=(
+                "Open $VISUAL or $EDITOR on the new file, whose comments show where each "
+                "body and caption goes; needs a terminal."
+            )
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the new article as JSON.")] = False,
     no_input: Annotated[
         bool,
-        typer.Option("--no-input", help="Never prompt; fail (exit 2) when something is missing."),
+        typer.Option("--no-input", help="Never ask; exit 2 when the title or category is missing."),
     ] = False,
 ) -> None:
     """Create an article with the next free id; print the new file's path.
 
-    Prompts for what the options leave out when run in a terminal.
+    In a terminal it asks for what the options leave out: title, English title,
+    category (its number, key or name), date, credit, then the text of each
+    language that has a title and a caption for each photo. The text is typed
+    or pasted at the prompt, which works in any terminal with no editor to
+    learn: one empty line between paragraphs, Ctrl-D or two empty lines to end.
+    Use --edit to write it in your editor instead. Ctrl-C or Ctrl-D at a
+    question stops with nothing written (exit 130).
+
+    Nothing that fails 'opdc validate' is published: such an article (no Thai
+    text, a photo without its Thai caption) is created as a draft, and the
+    errors are listed with the command that finishes it. An English version
+    with a title and no text yet is kept, but not published until it has one.
+
+    With --edit the article is a draft while the editor runs; on closing it, it
+    is checked and published (unless --draft) and written back without the
+    guiding comments. If the editor fails, the draft is kept as it was before
+    the editor ran, and the exit status is 1.
 
     Examples:
 
       opdc new-article
 
+      opdc new-article --edit --title "ประชุม" --category activities
+
+      opdc new-article --no-input --title "ประชุม" --category ข่าวกิจกรรม
+      --body "ย่อหน้าแรก"
+
       opdc new-article --no-input --title "ประชุม" --title-en "Meeting"
       --category activities --date 27/04/2561 --body-file body.txt
+      --body-en-file body-en.txt
     """
     site = open_site(ctx)
     config = site.config
-    if body_file is not None and str(body_file) == "-" and str(body_en_file) == "-":
+    terminal = on_terminal()
+    if edit and not terminal:
+        usage("--edit needs a terminal to run the editor in; give the text with --body-file")
+    stdin_readers = [f for f in (body_file, body_en_file) if f is not None and str(f) == "-"]
+    if len(stdin_readers) > 1:
         usage("--body-file and --body-en-file cannot both read stdin ('-')")
-    given: dict[str, Any] = {
-        "title": _single_line("--title", title) if title else None,
-        "title_en": _single_line("--title-en", title_en) if title_en is not None else None,
-        "category": category,
-        "date": parse_when(date, config.tz, "--date"),
-        "credit": credit,
-    }
+    answers = Answers(
+        title=_single_line("--title", title) if title else None,
+        title_en=_single_line("--title-en", title_en) if title_en is not None else None,
+        category=_category(config, category) if category is not None else None,
+        date=parse_when(date, config.tz, "--date"),
+        credit=credit,
+        bodies={
+            config.primary_language: _body(("--body", "--body-file"), body, body_file),
+            "en": _body(("--body-en", "--body-en-file"), body_en, body_en_file),
+        },
+    )
+    if (answers.bodies["en"] or credit_en or summary_en) and not answers.title_en:
+        usage("English text was given without --title-en")
     # Checked before an id is allocated: a bad photo leaves no trace.
     from opdc_cli.cli.media import checked_images
 
     images = checked_images(image or [], config.media)
-    interactive = not no_input and sys.stdin.isatty()
-    if interactive:
-        given = _ask_missing(site, given)
-    missing = [f"--{k.replace('_', '-')}" for k in ("title", "category") if not given[k]]
+    if not no_input and terminal:
+        _ask(Asker(err()), config, answers, [i.path.name for i in images], edit)
+    missing = [
+        option
+        for option, value in (("--title", answers.title), ("--category", answers.category))
+        if not value
+    ]
     if missing:
         usage(f"missing {' and '.join(missing)} (no terminal to ask on, or --no-input)")
-    if given["category"] not in config.categories:
-        usage(
-            f"--category: unknown category {given['category']!r}; "
-            f"use one of {', '.join(config.categories)}"
-        )
-    body = _read_body("--body-file", body_file)
-    body_en = _read_body("--body-en-file", body_en_file)
-    if (body_en or credit_en or summary_en) and not given["title_en"]:
-        usage("English text was given without --title-en")
-    when = given["date"] or datetime.now(config.tz).replace(microsecond=0)
-    primary = config.primary_language
-    translations = {
-        primary: Translation(
-            title=given["title"],
-            body=body,
-            summary=summary.strip(),
-            credit=(
-                given["credit"] if given["credit"] is not None else config.credit.get(primary, "")
-            ).strip(),
-        )
-    }
-    if given["title_en"] and "en" in config.languages and primary != "en":
-        translations["en"] = Translation(
-            title=given["title_en"],
-            body=body_en,
-            summary=summary_en.strip(),
-            credit=(credit_en if credit_en is not None else config.credit.get("en", "")).strip(),
-        )
+    article = _write_draft(site, answers, credit_en, summary, summary_en, tag, form)
+    from opdc_cli.media import add_photos
 
-    def make(article_id: int) -> Article:
-        return Article(
-            id=article_id,
-            category=given["category"],
-            date=when,
-            status="draft" if draft else "published",
-            tags=tuple(dict.fromkeys(t.strip() for t in tag or () if t.strip())),
-            translations=translations,
-        )
-
-    article, paths = site.create(make, form.value if form else None)
-    if images:
-        from opdc_cli.media import add_photos
-
-        article, _ = add_photos(site, article, images)
-    err().print(
-        f"[green]created[/] article {article.id} ({len(paths)} file(s)); "
-        f"photos go in {display_path(site.media_folder(article.id))}/"
-    )
+    for info, captions in zip_longest(images, answers.captions):
+        article, _ = add_photos(site, article, [info], captions)
     if edit:
-        _edit(paths[0])
-        try:
-            article = site.article(article.id)
-        except OpdcError as exc:
-            warn(
-                f"{exc.format(Path.cwd())} "
-                "(the file is kept as you left it; fix it and run opdc validate)"
-            )
+        article = _edit_draft(site, article)
+    article = _publish_if_ready(site, article, publish=not draft)
     if as_json:
         from opdc_cli.serialize import article_record
 
         record = article_record(article, config, datetime.now(config.tz), site.media_dir)
         out().file.write(json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     else:
-        for path in paths:
+        for path in article.sources:
             out().file.write(display_path(path) + "\n")
 
 
-def _edit(path: Path) -> None:
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    try:
-        subprocess.run([*shlex.split(editor), str(path)], check=False)
-    except OSError as exc:
-        warn(
-            f"could not start the editor {editor!r}: {exc.strerror}; "
-            f"edit {display_path(path)} yourself"
+def _write_draft(
+    site: Site,
+    answers: Answers,
+    credit_en: str | None,
+    summary: str,
+    summary_en: str,
+    tags: list[str] | None,
+    form: Form | None,
+) -> Article:
+    """The article written with a new id, as a draft: it is published only once its
+    files pass the checks of opdc validate."""
+    config = site.config
+    primary = config.primary_language
+    assert answers.title and answers.category
+    translations = {
+        primary: Translation(
+            title=answers.title,
+            body=answers.bodies.get(primary) or "",
+            summary=summary.strip(),
+            credit=(
+                answers.credit if answers.credit is not None else config.credit.get(primary, "")
+            ).strip(),
         )
+    }
+    if answers.title_en and "en" in config.languages and primary != "en":
+        translations["en"] = Translation(
+            title=answers.title_en,
+            body=answers.bodies.get("en") or "",
+            summary=summary_en.strip(),
+            credit=(credit_en if credit_en is not None else config.credit.get("en", "")).strip(),
+        )
+    when = answers.date or datetime.now(config.tz).replace(microsecond=0)
+    category = answers.category
+
+    def make(article_id: int) -> Article:
+        return Article(
+            id=article_id,
+            category=category,
+            date=when,
+            status="draft",
+            tags=tuple(dict.fromkeys(t.strip() for t in tags or () if t.strip())),
+            translations=translations,
+        )
+
+    return site.create(make, form.value if form else None)[0]
+
+
+def _edit_draft(site: Site, article: Article) -> Article:
+    """Rewrite the draft with comments saying where the text goes, run the editor on
+    it, and read back what was saved. Exit 1 (the draft kept) if the editor fails or
+    leaves a file opdc cannot read."""
+    from opdc_cli import store
+    from opdc_cli.fsutil import atomic_write
+
+    config = site.config
+    header = [
+        f"Article {article.id}: a draft while you edit it. Save and close the editor when",
+        "done: opdc then checks it as 'opdc validate' does and publishes it if it passes.",
+    ]
+    folder = article.sources[0].parent
+    for name, text in store.guided(article, article.form, config.languages, header).items():
+        atomic_write(folder / name, text)
+    names = " ".join(shlex.quote(display_path(p)) for p in article.sources)
+    kept = f"article {article.id} is kept as a draft, as written before the editor ran: {names}"
+    failure = _edit(list(article.sources))
+    if failure:
+        fail(f"{failure}; {kept}")
+    try:
+        return site.article(article.id)
+    except OpdcError as exc:
+        fail(
+            f"{exc.format(Path.cwd())}; the file is kept as you left it, a draft: "
+            f"fix it, then run {_validate_command(site, article)}"
+        )
+
+
+def _edit(paths: list[Path]) -> str | None:
+    """Run the editor on `paths` in this terminal; None, or why it failed."""
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    command = [*shlex.split(editor), *(str(p) for p in paths)]
+    try:
+        status = subprocess.run(command, check=False).returncode
+    except OSError as exc:
+        return f"could not start the editor {editor!r}: {exc.strerror}"
+    if status == 0:
+        return None
+    how = f"was stopped by signal {-status}" if status < 0 else f"exited with status {status}"
+    return f"the editor {how}: {shlex.join(command)}"
+
+
+def _validate_command(site: Site, article: Article) -> str:
+    names = " ".join(shlex.quote(display_path(p)) for p in article.sources)
+    root = site.root.resolve()
+    inside = Path.cwd().resolve().is_relative_to(root)
+    where = "" if inside else f"--site {shlex.quote(str(root))} "
+    return f"opdc {where}validate {names}"
+
+
+def _publish_if_ready(site: Site, article: Article, *, publish: bool) -> Article:
+    """Publish the draft when asked and when its files pass the checks of `opdc
+    validate`; else keep it a draft and say why, with the command that finishes it."""
+    from opdc_cli.report import text_lines
+    from opdc_cli.validate import check_files
+
+    config = site.config
+    console = err()
+    problems = check_files(config, article.sources)
+    errors = [p for p in problems if p.severity == "error"]
+    # An article the editor marked published is checked like one asked for.
+    wanted = publish or article.status == "published"
+    status: Status = "published" if wanted and not errors else "draft"
+    # A published article is written back in opdc's layout (an edited file loses its
+    # guiding comments); a draft the editor left as a draft stays as it was saved.
+    if status == "published" or article.status != status:
+        sources = site.save(replace(article, status=status))
+        article = replace(article, status=status, sources=tuple(sources))
+    created = f"[green]created[/] article {article.id} ({len(article.sources)} file(s))"
+    photos = f"photos go in {escape(display_path(site.media_folder(article.id)))}/"
+    state: str = article.state(datetime.now(config.tz))
+    if state == "scheduled":
+        state = (
+            f"scheduled for {thai.format_date(article.date, config.primary_language, time=True)}"
+        )
+    if article.status == "published":
+        console.print(f"{created}, {escape(state)}; {photos}")
+    elif errors:
+        found = f"{len(errors)} error(s)"
+        console.print(f"{created} as a draft: opdc validate finds {found} in it; {photos}")
+        console.file.write(text_lines(errors, Path.cwd()))
+    else:
+        console.print(f"{created} as a draft (--draft); {photos}")
+    english = article.translation("en")
+    if english is not None and not english.body and config.primary_language != "en":
+        warn("English version has no body yet: it is not published until it has one")
+    if article.status == "draft":
+        files = " and ".join(display_path(p) for p in article.sources)
+        publish_line = 'status = "published"'
+        todo = (
+            f"write what is missing in {files}, set {publish_line}"
+            if errors
+            else f"set {publish_line} in {files}"
+        )
+        check = _validate_command(site, article)
+        console.print(escape(f"To publish it: {todo}, then run: {check}"), style="bold")
+    return article
 
 
 CSV_FIELDS = ("id", "date", "category", "status", "state", "languages", "photo_count", "tags")
