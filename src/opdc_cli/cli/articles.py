@@ -21,14 +21,17 @@ from opdc_cli.cli.common import (
     LangOption,
     LimitOption,
     MissingLangOption,
+    OpdcCommand,
     ReverseOption,
     SearchOption,
     SinceOption,
+    SiteOption,
     Sort,
     SortOption,
     StatusOption,
     TagOption,
     UntilOption,
+    at_least,
     build_query,
     display_path,
     err,
@@ -60,7 +63,10 @@ class Form(StrEnum):
 
 def init(
     directory: Annotated[
-        Path, typer.Argument(help="Where to create the site (made if missing).", file_okay=False)
+        Path,
+        typer.Argument(
+            metavar="DIR", help="Where to create the site (made if missing).", file_okay=False
+        ),
     ] = Path("."),
     name: Annotated[str, typer.Option(help="The site's name in Thai.")] = "เว็บไซต์ข่าว",
     name_en: Annotated[str, typer.Option(help="The site's name in English.")] = "News site",
@@ -149,29 +155,36 @@ def new_article(
         str | None, typer.Option(help="The title in the primary language (Thai).")
     ] = None,
     title_en: Annotated[str | None, typer.Option(help="The English title.")] = None,
-    category: Annotated[str | None, typer.Option(help="A category key from site.toml.")] = None,
+    category: Annotated[
+        str | None, typer.Option(metavar="KEY", help="A category key from site.toml.")
+    ] = None,
     date: Annotated[
         str | None,
         typer.Option(
+            metavar="DATE",
             help=(
                 "Publication date: 2018-04-27, 2018-04-27T09:30, 27/04/2561 or "
                 "'27 เมษายน 2561'. Default: now."
-            )
+            ),
         ),
     ] = None,
     credit: Annotated[
-        str | None, typer.Option(help="The credit line; default from site.toml [credit].")
+        str | None, typer.Option(help="The credit line; default: the credit table of site.toml.")
     ] = None,
     credit_en: Annotated[str | None, typer.Option(help="The English credit line.")] = None,
     summary: Annotated[str, typer.Option(help="A short summary in the primary language.")] = "",
     summary_en: Annotated[str, typer.Option(help="A short English summary.")] = "",
     body_file: Annotated[
-        Path | None, typer.Option(help="The primary-language body, a text file ('-': stdin).")
+        Path | None,
+        typer.Option(metavar="FILE", help="The primary-language body, a text file ('-': stdin)."),
     ] = None,
     body_en_file: Annotated[
-        Path | None, typer.Option(help="The English body, a text file ('-': stdin).")
+        Path | None,
+        typer.Option(metavar="FILE", help="The English body, a text file ('-': stdin)."),
     ] = None,
-    tag: Annotated[list[str] | None, typer.Option(help="A tag; repeat for more.")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option(metavar="TAG", help="A tag; repeat for more.")
+    ] = None,
     image: Annotated[
         list[Path] | None,
         typer.Option(
@@ -192,6 +205,7 @@ def new_article(
         bool,
         typer.Option("--no-input", help="Never prompt; fail (exit 2) when something is missing."),
     ] = False,
+    site_dir: SiteOption = None,
 ) -> None:
     """Create an article with the next free id; print the new file's path.
 
@@ -204,7 +218,7 @@ def new_article(
       opdc new-article --no-input --title "ประชุม" --title-en "Meeting"
       --category activities --date 27/04/2561 --body-file body.txt
     """
-    site = open_site(ctx)
+    site = open_site(ctx, site_dir)
     config = site.config
     if body_file is not None and str(body_file) == "-" and str(body_en_file) == "-":
         usage("--body-file and --body-en-file cannot both read stdin ('-')")
@@ -350,6 +364,7 @@ def list_articles(
         ListFormat,
         typer.Option("--format", "-f", help="table for people; json, jsonl, csv, ids for scripts."),
     ] = ListFormat.table,
+    site_dir: SiteOption = None,
 ) -> None:
     """List articles, newest first.
 
@@ -361,7 +376,7 @@ def list_articles(
 
       opdc list --format json | jq '.[].titles.th'
     """
-    site = open_site(ctx)
+    site = open_site(ctx, site_dir)
     query = build_query(
         site, category, status, lang, since, until, search, missing_lang, tag, sort, reverse, limit
     )
@@ -413,20 +428,25 @@ def show(
     ctx: typer.Context,
     article_id: Annotated[int, typer.Argument(metavar="ID", help="The article's id.")],
     lang: Annotated[
-        str | None, typer.Option(help="The language to show; default the primary one.")
+        str | None,
+        typer.Option(metavar="LANG", help="The language to show; default the primary one."),
     ] = None,
     raw: Annotated[
         bool,
         typer.Option(help="Print the file(s) exactly as stored; with --lang, that language's."),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print every field as JSON.")] = False,
-    width: Annotated[int | None, typer.Option(min=20, help="Wrap at this many columns.")] = None,
+    width: Annotated[
+        int | None,
+        typer.Option(metavar="N", callback=at_least(20), help="Wrap at this many columns."),
+    ] = None,
+    site_dir: SiteOption = None,
 ) -> None:
     """Show one article as the page shows it: category, title, date, text, credit, event, photos.
 
     Examples:  opdc show 26461  ·  opdc show 26461 --lang en  ·  opdc show 26461 --raw
     """
-    site = open_site(ctx)
+    site = open_site(ctx, site_dir)
     config = site.config
     if lang is not None and lang not in config.languages:
         usage(f"--lang: {lang!r} is not a site language ({', '.join(config.languages)})")
@@ -453,7 +473,7 @@ def show(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(init)
-    app.command("new-article")(new_article)
-    app.command("list")(list_articles)
-    app.command()(show)
+    app.command(cls=OpdcCommand)(init)
+    app.command("new-article", cls=OpdcCommand)(new_article)
+    app.command("list", cls=OpdcCommand)(list_articles)
+    app.command(cls=OpdcCommand)(show)
