@@ -166,8 +166,9 @@ class Query:
 
     `sort="date"` and `sort="id"` put the newest first, `sort="title"` is A to Z;
     `reverse` turns any of them around. Dates compare as calendar days in the
-    site's time zone, both ends included. `now` (default: the clock, in the
-    site's time zone) decides which published articles are still scheduled.
+    site's time zone, both ends included; tags match whatever their case. `now`
+    (default: the clock, in the site's time zone) decides which published
+    articles are still scheduled.
     """
 
     ids: tuple[int, ...] = ()
@@ -199,7 +200,7 @@ class Query:
             return False
         if self.states and item.state(now) not in self.states:
             return False
-        if self.tags and not set(self.tags) & set(item.tags):
+        if self.tags and not _folded(self.tags) & _folded(item.tags):
             return False
         if self.lang and self.lang not in item.languages:
             return False
@@ -230,6 +231,11 @@ class Query:
         """The matching articles, ordered and limited."""
         now = self.now or datetime.now(config.tz)
         return self.order((a for a in articles if self.matches(a, config, now)), config)
+
+
+def _folded(tags: Iterable[str]) -> set[str]:
+    # Tags match in any case: `--tag govlab` finds "GovLab", as a person expects.
+    return {tag.casefold() for tag in tags}
 
 
 def _contains(article: Article, needle: str) -> bool:
@@ -366,7 +372,7 @@ class Site:
             found = self._indexed(lambda session: self._summaries_from(session, query))
             if found is not None:
                 return found
-        return [ArticleSummary.of(a, self.root) for a in self.articles(query)]
+        return [ArticleSummary.of(a, self.root) for a in self._direct(query)]
 
     def ids(self, query: Query | None = None) -> list[int]:
         """The ids of what `articles(query)` gives, in its order: from the index,
@@ -376,7 +382,14 @@ class Site:
             found = self._indexed(lambda session: [x.id for x in self._lights(session, query)])
             if found is not None:
                 return found
-        return [a.id for a in self.articles(query)]
+        return [a.id for a in self._direct(query)]
+
+    def _direct(self, query: Query) -> list[Article]:
+        """articles(query), without asking the index again when it was just bypassed
+        (its warning is then said once, not twice)."""
+        if self.cache and not query.search:
+            return query.select(self.read_all(), self.config)
+        return self.articles(query)
 
     def _resolved(self, query: Query | None) -> Query:
         # One clock reading for the whole answer, whichever path gives it.

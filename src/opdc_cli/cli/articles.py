@@ -63,27 +63,51 @@ class Form(StrEnum):
 
 def init(
     directory: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
-            metavar="DIR", help="Where to create the site (made if missing).", file_okay=False
+            metavar="DIR",
+            help="Where to create the site (made if missing); asked for in a terminal.",
+            file_okay=False,
+            show_default=False,
         ),
-    ] = Path("."),
+    ] = None,
     name: Annotated[str, typer.Option(help="The site's name in Thai.")] = "เว็บไซต์ข่าว",
     name_en: Annotated[str, typer.Option(help="The site's name in English.")] = "News site",
     base_url: Annotated[
-        str, typer.Option(help="The address the site is published under.")
+        str, typer.Option(metavar="URL", help="The address the site is published under.")
     ] = "https://www.example.go.th/",
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Make the site in a folder that already holds other files."),
+    ] = False,
 ) -> None:
     """Create a new site: a commented site.toml, articles/, media/ and a .gitignore.
 
-    Example:  opdc init news --name "สำนักงาน ก.พ.ร." --name-en "OPDC"
+    The folder must be new or empty unless --force is given.
+
+    Examples:  opdc init news --name "สำนักงาน ก.พ.ร." --name-en "OPDC"  ·  opdc init .
     """
     from opdc_cli.scaffold import init_site
 
-    for created in init_site(directory, name_th=name, name_en=name_en, base_url=base_url):
+    if directory is None:
+        directory = _ask_folder()
+    created_files = init_site(
+        directory, name_th=name, name_en=name_en, base_url=base_url, force=force
+    )
+    for created in created_files:
         style = "green" if created.action == "create" else "dim"
         err().print(f"[{style}]{created.action:>8}[/] {display_path(created.path)}")
     err().print("Next: [bold]opdc new-article[/] inside the site, or with --site.")
+
+
+def _ask_folder() -> Path:
+    """The folder for `opdc init` without one: asked in a terminal, else exit 2."""
+    if not sys.stdin.isatty():
+        usage("give the folder for the new site, e.g. 'opdc init news' ('opdc init .' for here)")
+    from rich.prompt import Prompt
+
+    answer = Prompt.ask("Folder for the new site", console=err(), default=str(Path.cwd()))
+    return Path(answer.strip() or ".").expanduser()
 
 
 def _read_body(option: str, value: Path | None) -> str:
