@@ -490,7 +490,7 @@ def show(
     chosen = lang or config.primary_language
     if article.translation(chosen) is None:
         warn(f"article {article.id} has no '{chosen}' translation; showing {article.languages[0]}")
-    console = out()
+    console = out(width)
     console.print(
         article_view(article, config, chosen, width or min(console.width, 100), now, site.media_dir)
     )

@@ -98,9 +98,13 @@ def open_site(ctx: typer.Context, site: Path | None = None) -> Site:
     return Site.open(site_root(ctx, site), cache=st.cache, warn=warn)
 
 
-def out() -> Console:
-    """Results: standard output. Made per call, so tests that swap sys.stdout see it."""
-    return Console(file=sys.stdout, soft_wrap=False, highlight=False)
+def out(width: int | None = None) -> Console:
+    """Results: standard output. Made per call, so tests that swap sys.stdout see it.
+
+    `width` (cells) overrides the terminal's, or rich's 80 on a pipe: rich crops
+    every line at its console's width, so a wider --width must reach the console.
+    """
+    return Console(file=sys.stdout, soft_wrap=False, highlight=False, width=width)
 
 
 def err() -> Console:
