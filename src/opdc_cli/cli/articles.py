@@ -35,6 +35,7 @@ from opdc_cli.cli.common import (
     build_query,
     display_path,
     err,
+    escape,
     open_site,
     out,
     parse_when,
@@ -163,9 +164,12 @@ def _ask_missing(site: Site, given: dict[str, Any]) -> dict[str, Any]:
         while given["date"] is None:
             answer = Prompt.ask("Date", console=console, default=default)
             try:
-                given["date"] = thai.parse_date(answer, config.tz)
+                given["date"], note = thai.read_date(answer, config.tz)
             except thai.DateError as exc:
-                console.print(f"[red]{exc}[/]")
+                console.print(f"[red]{escape(str(exc))}[/]")
+                continue
+            if note:
+                console.print(f"[dim]{escape(note)}[/]")
     if given["credit"] is None:
         given["credit"] = Prompt.ask(
             f"Credit ({langs[0]})", console=console, default=config.credit.get(langs[0], "")

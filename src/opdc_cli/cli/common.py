@@ -226,9 +226,13 @@ def parse_when(value: str | None, tz: object, option: str) -> datetime | None:
 
     assert isinstance(tz, tzinfo)
     try:
-        return thai.parse_date(value, tz)
+        when, note = thai.read_date(value, tz)
     except thai.DateError as exc:
         raise UsageError(f"{option}: {exc}") from None
+    if note:
+        # A two-digit year was completed: say how, so a wrong century is seen at once.
+        err().print(f"[dim]{option}: {escape(note)}[/]")
+    return when
 
 
 def parse_day(value: str | None, tz: object, option: str) -> date | None:
