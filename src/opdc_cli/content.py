@@ -505,17 +505,25 @@ class Site:
             except FileExistsError:
                 candidate += 1
                 continue
+            target: Path | None = None
+            made = False
             try:
                 article = make(candidate)
+                target = self._folder_for(article)
+                made = not target.exists()
                 paths = store.write_article(
-                    article, self._folder_for(article), form, self.config.languages, exclusive=True
+                    article, target, form, self.config.languages, exclusive=True
                 )
             except FileExistsError:
                 _remove_empty(folder)
                 candidate += 1
                 continue
             except BaseException:
+                # Nothing of a failed article stays behind: not its id's folder, nor
+                # the year's folder made for it.
                 _remove_empty(folder)
+                if made and target is not None:
+                    _remove_empty(target)
                 raise
             return replace(article, sources=tuple(paths), form=form), paths
         raise OpdcError(f"could not allocate a free article id after {attempts} tries")
