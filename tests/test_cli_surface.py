@@ -65,7 +65,7 @@ def run(runner: CliRunner, *args: object, **kwargs: Any) -> Any:
 def one_error_line(result: Any, code: int) -> str:
     """The single `error: …` line a failed command printed; nothing on stdout."""
     assert result.exit_code == code, (result.stdout, result.stderr)
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    lines: list[str] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1, result.stderr
     assert result.stdout == ""
     return lines[0]
