@@ -226,7 +226,7 @@ def test_parse_date_rejects_with_reason(text: str, fragments: list[str]) -> None
         "tomorrow",
         "2018/04/27",
         "27.04.2561",
-        "27/04/61",
+        "27/04/610",  # three digits: neither a full year nor a two-digit one
         "27/04-2561",
         "2018-4-27",
         "27 2561",
@@ -243,6 +243,65 @@ def test_parse_date_rejects_unknown_forms(text: str) -> None:
     for form in ("2018-04-27", "27/04/2561", "27 เมษายน 2561", "27 เม.ย. 2561", "27 April 2018"):
         assert form in message
     assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "expected", "note"),
+    [
+        ("27/4/61", date(2025, 6, 1), date(2018, 4, 27), "read 27/4/61 as 27 เมษายน 2561"),
+        ("27-04-61", date(2025, 6, 1), date(2018, 4, 27), "read 27-04-61 as 27 เมษายน 2561"),
+        ("27 เม.ย. 61", date(2025, 6, 1), date(2018, 4, 27), "read 27 เม.ย. 61 as 27 เมษายน 2561"),
+        ("27 เมย 61", date(2025, 6, 1), date(2018, 4, 27), "read 27 เมย 61 as 27 เมษายน 2561"),
+        (
+            "27 เมษายน 61",
+            date(2025, 6, 1),
+            date(2018, 4, 27),
+            "read 27 เมษายน 61 as 27 เมษายน 2561",
+        ),
+        ("27 เม.ย. พ.ศ. 61", date(2025, 6, 1), date(2018, 4, 27), None),
+        ("๒๗/๔/๖๑", date(2025, 6, 1), date(2018, 4, 27), "read ๒๗/๔/๖๑ as 27 เมษายน 2561"),
+        ("29/2/63", date(2025, 6, 1), date(2020, 2, 29), "read 29/2/63 as 29 กุมภาพันธ์ 2563"),
+        ("1/1/68", date(2025, 6, 1), date(2025, 1, 1), None),
+        # The century nearest today: 2599 (CE 2056) is 31 years ahead, 2499 (CE 1956) 69 behind.
+        ("1/1/99", date(2025, 6, 1), date(2056, 1, 1), None),
+        ("1/1/99", date(2000, 6, 1), date(1956, 1, 1), None),
+        # Near the turn of a century the next one is nearer.
+        ("1/1/01", date(2099, 6, 1), date(2058, 1, 1), None),
+    ],
+)
+def test_two_digit_years_are_buddhist_era_nearest_today(
+    text: str, today: date, expected: date, note: str | None
+) -> None:
+    when, said = thai.read_date(text, BKK, today=today)
+    assert when.date() == expected
+    assert when.tzinfo is BKK
+    assert parse_date(text, BKK, today=today) == when
+    if note is not None:
+        assert said == note
+    else:
+        assert said is not None and said.startswith(f"read {text} as ")
+
+
+def test_two_digit_years_at_the_century_turn() -> None:
+    # BE 2600 begins in CE 2057: "1/1/01" then means BE 2601 (CE 2058), not 2501 (CE 1958).
+    assert parse_date("1/1/01", BKK, today=date(2057, 6, 1)).date() == date(2058, 1, 1)
+    assert parse_date("1/1/01", BKK, today=date(2000, 6, 1)).date() == date(1958, 1, 1)
+
+
+def test_a_full_year_is_read_as_written() -> None:
+    assert thai.read_date("27/04/2561", BKK)[1] is None
+    assert thai.read_date("2018-04-27", BKK)[1] is None
+
+
+@pytest.mark.parametrize("text", ["27 Apr 18", "27 April 18", "27 เมษายน ค.ศ. 18"])
+def test_a_two_digit_year_needs_a_thai_or_numeric_date(text: str) -> None:
+    with pytest.raises(DateError, match="Write the year in full"):
+        parse_date(text, BKK, today=date(2025, 6, 1))
+
+
+def test_a_two_digit_year_still_needs_a_real_day() -> None:
+    with pytest.raises(DateError, match="February 2018 has 28 days"):
+        parse_date("29/2/61", BKK, today=date(2025, 6, 1))
 
 
 def test_parse_day() -> None:

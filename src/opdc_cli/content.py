@@ -190,8 +190,9 @@ class Query:
 
     `sort="date"` and `sort="id"` put the newest first, `sort="title"` is A to Z;
     `reverse` turns any of them around. Dates compare as calendar days in the
-    site's time zone, both ends included. `now` (default: the clock, in the
-    site's time zone) decides which published articles are still scheduled.
+    site's time zone, both ends included; tags match whatever their case. `now`
+    (default: the clock, in the site's time zone) decides which published
+    articles are still scheduled.
     """
 
     ids: tuple[int, ...] = ()
@@ -223,7 +224,7 @@ class Query:
             return False
         if self.states and item.state(now) not in self.states:
             return False
-        if self.tags and not set(self.tags) & set(item.tags):
+        if self.tags and not _folded(self.tags) & _folded(item.tags):
             return False
         # A language counts once its version is complete (a title and a body).
         if self.lang and self.lang not in item.complete_languages:
@@ -255,6 +256,11 @@ class Query:
         """The matching articles, ordered and limited."""
         now = self.now or datetime.now(config.tz)
         return self.order((a for a in articles if self.matches(a, config, now)), config)
+
+
+def _folded(tags: Iterable[str]) -> set[str]:
+    # Tags match in any case: `--tag govlab` finds "GovLab", as a person expects.
+    return {tag.casefold() for tag in tags}
 
 
 def _contains(article: Article, needle: str) -> bool:
@@ -391,7 +397,7 @@ class Site:
             found = self._indexed(lambda session: self._summaries_from(session, query))
             if found is not None:
                 return found
-        return [ArticleSummary.of(a, self.root) for a in self.articles(query)]
+        return [ArticleSummary.of(a, self.root) for a in self._direct(query)]
 
     def ids(self, query: Query | None = None) -> list[int]:
         """The ids of what `articles(query)` gives, in its order: from the index,
@@ -401,7 +407,14 @@ class Site:
             found = self._indexed(lambda session: [x.id for x in self._lights(session, query)])
             if found is not None:
                 return found
-        return [a.id for a in self.articles(query)]
+        return [a.id for a in self._direct(query)]
+
+    def _direct(self, query: Query) -> list[Article]:
+        """articles(query), without asking the index again when it was just bypassed
+        (its warning is then said once, not twice)."""
+        if self.cache and not query.search:
+            return query.select(self.read_all(), self.config)
+        return self.articles(query)
 
     def _resolved(self, query: Query | None) -> Query:
         # One clock reading for the whole answer, whichever path gives it.
@@ -527,17 +540,25 @@ class Site:
             except FileExistsError:
                 candidate += 1
                 continue
+            target: Path | None = None
+            made = False
             try:
                 article = make(candidate)
+                target = self._folder_for(article)
+                made = not target.exists()
                 paths = store.write_article(
-                    article, self._folder_for(article), form, self.config.languages, exclusive=True
+                    article, target, form, self.config.languages, exclusive=True
                 )
             except FileExistsError:
                 _remove_empty(folder)
                 candidate += 1
                 continue
             except BaseException:
+                # Nothing of a failed article stays behind: not its id's folder, nor
+                # the year's folder made for it.
                 _remove_empty(folder)
+                if made and target is not None:
+                    _remove_empty(target)
                 raise
             return replace(article, sources=tuple(paths), form=form), paths
         raise OpdcError(f"could not allocate a free article id after {attempts} tries")

@@ -4,8 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from pathlib import Path
+
+# The temporary names _write_temp gives: ".<target name>.<random>.tmp" beside the target.
+_TEMP_NAME = re.compile(r"\.(?P<name>.+)\.[^.]+\.tmp", re.DOTALL)
+
+
+def target_of(path: Path) -> Path:
+    """The file a temporary file of this module stands for, else `path` itself.
+
+    An error while writing names the temporary file; a person wants the file they
+    asked for.
+    """
+    match = _TEMP_NAME.fullmatch(path.name)
+    return path.with_name(match["name"]) if match else path
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -28,9 +42,12 @@ def _write_temp(path: Path, data: bytes, mode: int, sync: bool = True) -> Path:
                 os.fsync(handle.fileno())
         # mkstemp creates 0600; give the file the mode an ordinary write would.
         os.chmod(tmp, mode & ~_umask())
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None:
+            # A full disk fails in write() or fsync(), which name no file: name it.
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
     return Path(tmp)
 

@@ -291,6 +291,7 @@ def add_photos(
     if captions and len(images) != 1:
         raise UsageError("captions can be given only when one photo is added")
     folder = site.media_folder(article.id)
+    made = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     number = max(_taken_numbers(article, folder), default=0) + 1
     copied: list[Path] = []
@@ -314,6 +315,9 @@ def add_photos(
         for path in copied:
             with contextlib.suppress(OSError):
                 path.unlink()
+        if made:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise
     return replace(updated, sources=tuple(sources)), copied
 

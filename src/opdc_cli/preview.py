@@ -136,24 +136,52 @@ def list_rows(
     return rows
 
 
+# When the terminal is narrow, these columns give way, first to last, before the
+# title gets narrower than TITLE_MIN cells; the id is never cut.
+GIVE_WAY = ("Photos", "Lang", "Status", "Category")
+TITLE_MIN = 24
+# Cells between two columns: rich's padding of one on each side (none at the edges).
+GAP = 2
+
+
+def list_columns(rows: list[tuple[str, ...]], width: int) -> tuple[list[int], int]:
+    """Which columns of LIST_COLUMNS fit `width` cells, and the title's width.
+
+    Columns are dropped in GIVE_WAY order while the title would be narrower than
+    TITLE_MIN; the id and date always stay, whole.
+    """
+    widths = [
+        max([thai.cell_width(name), *(thai.cell_width(row[i]) for row in rows)])
+        for i, name in enumerate(LIST_COLUMNS)
+    ]
+    kept = list(range(len(LIST_COLUMNS) - 1))
+
+    def title_room() -> int:
+        return width - sum(widths[i] + GAP for i in kept)
+
+    for name in GIVE_WAY:
+        if title_room() >= min(TITLE_MIN, widths[-1]):
+            break
+        kept.remove(LIST_COLUMNS.index(name))
+    return kept, max(thai.cell_width(LIST_COLUMNS[-1]), min(widths[-1], title_room()))
+
+
 def list_table(rows: list[tuple[str, ...]], width: int) -> Table:
-    """The rich table of `opdc list`, titles cut at a word boundary to fit `width`."""
+    """The rich table of `opdc list` for a terminal `width` cells wide: titles cut
+    at a word boundary, columns given up (GIVE_WAY) rather than the id cut."""
+    kept, title_width = list_columns(rows, width)
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for name in LIST_COLUMNS:
+    for i in kept:
+        name = LIST_COLUMNS[i]
         table.add_column(
             name, justify="right" if name in ("ID", "Photos") else "left", no_wrap=True
         )
-    # Each column but the title also takes 2 cells of padding (one each side, none at
-    # the edges). Leaving the title more than what is left makes rich shrink every
-    # column, ids included, and crop the title mid-word.
-    fixed = sum(
-        max([thai.cell_width(name), *(thai.cell_width(row[i]) for row in rows)]) + 2
-        for i, name in enumerate(LIST_COLUMNS[:-1])
-    )
-    title_width = max(12, width - fixed)
+    table.add_column(LIST_COLUMNS[-1], no_wrap=True, overflow="ignore")
+    status = LIST_COLUMNS.index("Status")
     for row in rows:
-        cells: list[Text] = [Text(cell) for cell in row[:-1]]
-        cells[3].stylize(STATE_STYLES.get(row[3], ""))
+        cells = [
+            Text(row[i], style=STATE_STYLES.get(row[i], "") if i == status else "") for i in kept
+        ]
         cells.append(Text(thai.truncate(row[-1], title_width), no_wrap=True, overflow="ignore"))
         table.add_row(*cells)
     return table

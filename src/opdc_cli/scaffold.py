@@ -102,16 +102,35 @@ def _quote(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def _refuse_if_not_empty(folder: Path, shown: int = 3) -> None:
+    if not folder.is_dir():
+        return
+    names = sorted(entry.name for entry in folder.iterdir())
+    if not names:
+        return
+    listed = ", ".join(names[:shown]) + (
+        f" and {len(names) - shown} more" if len(names) > shown else ""
+    )
+    where = "the working folder" if folder == Path() else str(folder)
+    raise OpdcError(
+        f"{where} is not empty ({listed}): choose an empty or new folder, "
+        "or pass --force to make the site there alongside those files"
+    )
+
+
 def init_site(
     folder: Path,
     *,
     name_th: str = "เว็บไซต์ข่าว",
     name_en: str = "News site",
     base_url: str = "https://www.example.go.th/",
+    force: bool = False,
 ) -> list[Created]:
     """Create a new site in `folder`: site.toml, articles/, media/ and a .gitignore.
 
-    Refuses (OpdcError) when `folder` already has a site.toml; never overwrites.
+    Refuses (OpdcError) when `folder` already has a site.toml, and, unless `force`,
+    when it holds anything else: a site is not made over someone's files by accident.
+    Never overwrites a file.
     """
     site_file = folder / SITE_FILE
     if not re.match(r"^https?://[^/\s]+", base_url):
@@ -120,6 +139,8 @@ def init_site(
         )
     if site_file.exists():
         raise OpdcError(f"{site_file} exists already: this folder is a site", site_file)
+    if not force:
+        _refuse_if_not_empty(folder)
     folder.mkdir(parents=True, exist_ok=True)
     text = SITE_TEMPLATE.format(
         base_url=_quote(base_url),

@@ -27,6 +27,7 @@ __all__ = [
     "has_thai",
     "parse_date",
     "parse_day",
+    "read_date",
     "truncate",
     "words",
     "wrap",
@@ -193,15 +194,17 @@ _TIME = (
     r"(?:(?:, ?| )(?:เวลา ?)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?::(?P<second>\d{2}))?"
     r"(?: ?น\.?)?)?"
 )
+# A two-digit year is a Buddhist-era year with its century left out, as staff write
+# "27/4/61": see _full_year for which century.
 _NUMERIC = re.compile(
-    r"(?P<day>\d{1,2})(?P<sep>[/-])(?P<month>\d{1,2})(?P=sep)(?P<year>\d{4})" + _TIME,
+    r"(?P<day>\d{1,2})(?P<sep>[/-])(?P<month>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})" + _TIME,
     re.ASCII,
 )
 _ERA = r"(?:(?P<era>พ\.? ?ศ\.?|ค\.? ?ศ\.?) ?)?"
 _NAMED = re.compile(
     r"(?P<day>\d{1,2}) ?(?P<month>[A-Za-z\u0e01-\u0e4e][A-Za-z\u0e01-\u0e4e. ]*?) ?,? ?"
     + _ERA
-    + r"(?P<year>\d{4})"
+    + r"(?P<year>\d{4}|\d{2})"
     + _TIME,
     re.ASCII,
 )
@@ -213,7 +216,8 @@ _NAMED_US = re.compile(
 _ACCEPTED = (
     "2018-04-27, 2018-04-27T09:30 (seconds, a space for the T and an offset such as +07:00"
     " are optional), 27/04/2561 or 27-04-2018 (a year of 2400 or more is Buddhist era)"
-    " optionally followed by 09:30, 27 เมษายน 2561, 27 เม.ย. 2561, 27 April 2018 and 27 Apr 2018"
+    " optionally followed by 09:30, 27 เมษายน 2561, 27 เม.ย. 2561, 27 April 2018 and 27 Apr 2018;"
+    " a two-digit year (27/4/61, 27 เม.ย. 61) is Buddhist era, in the century nearest today"
 )
 
 
@@ -285,24 +289,32 @@ def _offset(text: str, original: str) -> tzinfo:
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
-def parse_date(text: str, tz: tzinfo) -> datetime:
-    """Read a date or date and time typed by a person; return an aware datetime.
+def _full_year(short: int, month: int, day: int, today: date) -> int:
+    """The Buddhist-era year a two-digit `short` stands for: 25xx in the century
+    (24xx, 25xx or 26xx) that puts the day nearest `today`."""
 
-    Accepted: ISO "2018-04-27" (midnight in `tz`), "2018-04-27T09:30" or with seconds, "T" or
-    a space, with or without an offset (with one, that offset is kept; without, the time is
-    taken as wall time in `tz`); "27/04/2561" and "27-04-2561" (a year of 2400 or more is
-    Buddhist era, below that Common Era), optionally followed by " 09:30"; Thai month names
-    full or abbreviated, with or without dots and spaces ("27 เมษายน 2561", "27 เม.ย. 2561",
-    optionally "พ.ศ." or "ค.ศ." before the year); English "27 April 2018", "27 Apr 2018",
-    "April 27, 2018". Thai digits are read as ASCII digits.
+    if not 1 <= month <= 12:
+        return 2500 + short  # no such date in any century: _build says why
 
-    Raises DateError for a day that does not exist ("31/02/2561"), for an ISO date written
-    with a Buddhist-era year, and for text in none of these forms; the message says which
-    forms are accepted.
+    def distance(century: int) -> int:
+        ce_year = century + short - BE_OFFSET
+        # 29 February of a year without one counts as the 28th, to measure by.
+        last = calendar.monthrange(ce_year, month)[1]
+        return abs((date(ce_year, month, min(max(day, 1), last)) - today).days)
+
+    return min((2400, 2500, 2600), key=distance) + short
+
+
+def read_date(text: str, tz: tzinfo, *, today: date | None = None) -> tuple[datetime, str | None]:
+    """parse_date's datetime, and how a two-digit year was read, for the person to
+    check: "read 27/4/61 as 27 เมษายน 2561" (None when the year was written in full).
+
+    `today` (default: the date in `tz` now) decides the century of a two-digit year.
     """
     original = " ".join(text.split())
     cleaned = original.translate(_THAI_DIGITS)
-
+    if today is None:
+        today = datetime.now(tz).date()
     if match := _ISO.fullmatch(cleaned):
         year = int(match["year"])
         if year >= BE_THRESHOLD:
@@ -312,42 +324,64 @@ def parse_date(text: str, tz: tzinfo) -> datetime:
                 f" {match['day']}/{match['month']}/{year} to keep the Buddhist-era year."
             )
         zone = _offset(match["offset"], original) if match["offset"] else tz
-        return _build(
+        when = _build(
             original, year, int(match["month"]), int(match["day"]), _clock(match), zone, era="CE"
         )
+        return when, None
 
-    if match := _NUMERIC.fullmatch(cleaned):
-        return _build(
-            original,
-            int(match["year"]),
-            int(match["month"]),
-            int(match["day"]),
-            _clock(match),
-            tz,
-        )
-
-    match = _NAMED.fullmatch(cleaned) or _NAMED_US.fullmatch(cleaned)
+    era: str | None = None
+    match = _NUMERIC.fullmatch(cleaned)
+    numeric = match is not None
     if match:
+        month = int(match["month"])
+    else:
+        match = _NAMED.fullmatch(cleaned) or _NAMED_US.fullmatch(cleaned)
+        if not match:
+            raise DateError(f"Cannot read {original!r} as a date; accepted forms are {_ACCEPTED}.")
         name = match["month"]
-        month = _MONTH_NUMBERS.get(_month_key(name))
-        if month is None:
+        found = _MONTH_NUMBERS.get(_month_key(name))
+        if found is None:
             raise DateError(
                 f"Unknown month {name.strip()!r} in {original!r}: write the month in full or"
                 " abbreviated, e.g. เมษายน, เม.ย., April or Apr."
             )
+        month = found
         era_mark = match.groupdict().get("era")
         era = None if not era_mark else ("BE" if era_mark.startswith("พ") else "CE")
-        return _build(
-            original,
-            int(match["year"]),
-            month,
-            int(match["day"]),
-            _clock(match),
-            tz,
-            era=era,
-        )
+    day, year = int(match["day"]), int(match["year"])
+    short = len(match["year"]) == 2
+    if short:
+        if era == "CE" or not (numeric or has_thai(match["month"])):
+            raise DateError(
+                f"Write the year in full in {original!r}: a two-digit year is read as"
+                " Buddhist era, after a Thai month name or in 27/4/61."
+            )
+        year, era = _full_year(year, month, day, today), "BE"
+    when = _build(original, year, month, day, _clock(match), tz, era=era)
+    if not short:
+        return when, None
+    return when, f"read {original} as {format_date(when, 'th')}"
 
-    raise DateError(f"Cannot read {original!r} as a date; accepted forms are {_ACCEPTED}.")
+
+def parse_date(text: str, tz: tzinfo, *, today: date | None = None) -> datetime:
+    """Read a date or date and time typed by a person; return an aware datetime.
+
+    Accepted: ISO "2018-04-27" (midnight in `tz`), "2018-04-27T09:30" or with seconds, "T" or
+    a space, with or without an offset (with one, that offset is kept; without, the time is
+    taken as wall time in `tz`); "27/04/2561" and "27-04-2561" (a year of 2400 or more is
+    Buddhist era, below that Common Era), optionally followed by " 09:30"; Thai month names
+    full or abbreviated, with or without dots and spaces ("27 เมษายน 2561", "27 เม.ย. 2561",
+    optionally "พ.ศ." or "ค.ศ." before the year); English "27 April 2018", "27 Apr 2018",
+    "April 27, 2018". Thai digits are read as ASCII digits. A two-digit year, in the
+    numeric form or after a Thai month name ("27/4/61", "27 เม.ย. 61"), is Buddhist era:
+    25xx in the century (24xx, 25xx, 26xx) that makes the date nearest `today`
+    (default: today in `tz`); read_date also says how it was read.
+
+    Raises DateError for a day that does not exist ("31/02/2561"), for an ISO date written
+    with a Buddhist-era year, and for text in none of these forms; the message says which
+    forms are accepted.
+    """
+    return read_date(text, tz, today=today)[0]
 
 
 def parse_day(text: str, tz: tzinfo) -> date:

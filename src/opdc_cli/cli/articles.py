@@ -24,14 +24,17 @@ from opdc_cli.cli.common import (
     LangOption,
     LimitOption,
     MissingLangOption,
+    OpdcCommand,
     ReverseOption,
     SearchOption,
     SinceOption,
+    SiteOption,
     Sort,
     SortOption,
     StatusOption,
     TagOption,
     UntilOption,
+    at_least,
     build_query,
     display_path,
     err,
@@ -67,24 +70,51 @@ class Form(StrEnum):
 
 def init(
     directory: Annotated[
-        Path, typer.Argument(help="Where to create the site (made if missing).", file_okay=False)
-    ] = Path("."),
+        Path | None,
+        typer.Argument(
+            metavar="DIR",
+            help="Where to create the site (made if missing); asked for in a terminal.",
+            file_okay=False,
+            show_default=False,
+        ),
+    ] = None,
     name: Annotated[str, typer.Option(help="The site's name in Thai.")] = "เว็บไซต์ข่าว",
     name_en: Annotated[str, typer.Option(help="The site's name in English.")] = "News site",
     base_url: Annotated[
-        str, typer.Option(help="The address the site is published under.")
+        str, typer.Option(metavar="URL", help="The address the site is published under.")
     ] = "https://www.example.go.th/",
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Make the site in a folder that already holds other files."),
+    ] = False,
 ) -> None:
     """Create a new site: a commented site.toml, articles/, media/ and a .gitignore.
 
-    Example:  opdc init news --name "สำนักงาน ก.พ.ร." --name-en "OPDC"
+    The folder must be new or empty unless --force is given.
+
+    Examples:  opdc init news --name "สำนักงาน ก.พ.ร." --name-en "OPDC"  ·  opdc init .
     """
     from opdc_cli.scaffold import init_site
 
-    for created in init_site(directory, name_th=name, name_en=name_en, base_url=base_url):
+    if directory is None:
+        directory = _ask_folder()
+    created_files = init_site(
+        directory, name_th=name, name_en=name_en, base_url=base_url, force=force
+    )
+    for created in created_files:
         style = "green" if created.action == "create" else "dim"
         err().print(f"[{style}]{created.action:>8}[/] {display_path(created.path)}")
     err().print("Next: [bold]opdc new-article[/] inside the site, or with --site.")
+
+
+def _ask_folder() -> Path:
+    """The folder for `opdc init` without one: asked in a terminal, else exit 2."""
+    if not sys.stdin.isatty():
+        usage("give the folder for the new site, e.g. 'opdc init news' ('opdc init .' for here)")
+    from rich.prompt import Prompt
+
+    answer = Prompt.ask("Folder for the new site", console=err(), default=str(Path.cwd()))
+    return Path(answer.strip() or ".").expanduser()
 
 
 def _read_body(option: str, value: Path | None) -> str:
@@ -191,19 +221,21 @@ def new_article(
     ] = None,
     title_en: Annotated[str | None, typer.Option(help="The English title.")] = None,
     category: Annotated[
-        str | None, typer.Option(help="A category from site.toml: its key or its name.")
+        str | None,
+        typer.Option(metavar="KEY", help="A category from site.toml: its key or its name."),
     ] = None,
     date: Annotated[
         str | None,
         typer.Option(
+            metavar="DATE",
             help=(
                 "Publication date: 2018-04-27, 2018-04-27T09:30, 27/04/2561 or "
                 "'27 เมษายน 2561 09:30'. Default: now."
-            )
+            ),
         ),
     ] = None,
     credit: Annotated[
-        str | None, typer.Option(help="The credit line; default from site.toml [credit].")
+        str | None, typer.Option(help="The credit line; default: the credit table of site.toml.")
     ] = None,
     credit_en: Annotated[str | None, typer.Option(help="The English credit line.")] = None,
     summary: Annotated[str, typer.Option(help="A short summary in the primary language.")] = "",
@@ -211,13 +243,16 @@ def new_article(
     body: Annotated[str | None, typer.Option(help="The primary-language body, as text.")] = None,
     body_en: Annotated[str | None, typer.Option(help="The English body, as text.")] = None,
     body_file: Annotated[
-        Path | None, typer.Option(help="The primary-language body, a text file ('-': stdin).")
+        Path | None,
+        typer.Option(metavar="FILE", help="The primary-language body, a text file ('-': stdin)."),
     ] = None,
     body_en_file: Annotated[
         Path | None,
-        typer.Option(help="The English body, a text file ('-': stdin)."),
+        typer.Option(metavar="FILE", help="The English body, a text file ('-': stdin)."),
     ] = None,
-    tag: Annotated[list[str] | None, typer.Option(help="A tag; repeat for more.")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option(metavar="TAG", help="A tag; repeat for more.")
+    ] = None,
     image: Annotated[
         list[Path] | None,
         typer.Option(
@@ -246,6 +281,7 @@ def new_article(
         bool,
         typer.Option("--no-input", help="Never ask; exit 2 when the title or category is missing."),
     ] = False,
+    site_dir: SiteOption = None,
 ) -> None:
     """Create an article with the next free id; print the new file's path.
 
@@ -280,7 +316,7 @@ def new_article(
       --category activities --date 27/04/2561 --body-file body.txt
       --body-en-file body-en.txt
     """
-    site = open_site(ctx)
+    site = open_site(ctx, site_dir)
     config = site.config
     terminal = on_terminal()
     if edit and not terminal:
@@ -526,6 +562,7 @@ def list_articles(
         ListFormat,
         typer.Option("--format", "-f", help="table for people; json, jsonl, csv, ids for scripts."),
     ] = ListFormat.table,
+    site_dir: SiteOption = None,
 ) -> None:
     """List articles, newest first.
 
@@ -537,7 +574,7 @@ def list_articles(
 
       opdc list --format json | jq '.[].titles.th'
     """
-    site = open_site(ctx)
+    site = open_site(ctx, site_dir)
     query = build_query(
         site, category, status, lang, since, until, search, missing_lang, tag, sort, reverse, limit
     )
@@ -589,20 +626,25 @@ def show(
     ctx: typer.Context,
     article_id: Annotated[int, typer.Argument(metavar="ID", help="The article's id.")],
     lang: Annotated[
-        str | None, typer.Option(help="The language to show; default the primary one.")
+        str | None,
+        typer.Option(metavar="LANG", help="The language to show; default the primary one."),
     ] = None,
     raw: Annotated[
         bool,
         typer.Option(help="Print the file(s) exactly as stored; with --lang, that language's."),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print every field as JSON.")] = False,
-    width: Annotated[int | None, typer.Option(min=20, help="Wrap at this many columns.")] = None,
+    width: Annotated[
+        int | None,
+        typer.Option(metavar="N", callback=at_least(20), help="Wrap at this many columns."),
+    ] = None,
+    site_dir: SiteOption = None,
 ) -> None:
     """Show one article as the page shows it: category, title, date, text, credit, event, photos.
 
     Examples:  opdc show 26461  ·  opdc show 26461 --lang en  ·  opdc show 26461 --raw
     """
-    site = open_site(ctx)
+    site = open_site(ctx, site_dir)
     config = site.config
     if lang is not None and lang not in config.languages:
         usage(f"--lang: {lang!r} is not a site language ({', '.join(config.languages)})")
@@ -622,14 +664,14 @@ def show(
     chosen = lang or config.primary_language
     if article.translation(chosen) is None:
         warn(f"article {article.id} has no '{chosen}' translation; showing {article.languages[0]}")
-    console = out()
+    console = out(width)
     console.print(
         article_view(article, config, chosen, width or min(console.width, 100), now, site.media_dir)
     )
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(init)
-    app.command("new-article")(new_article)
-    app.command("list")(list_articles)
-    app.command()(show)
+    app.command(cls=OpdcCommand)(init)
+    app.command("new-article", cls=OpdcCommand)(new_article)
+    app.command("list", cls=OpdcCommand)(list_articles)
+    app.command(cls=OpdcCommand)(show)

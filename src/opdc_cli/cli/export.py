@@ -15,14 +15,17 @@ from opdc_cli.cli.common import (
     LangOption,
     LimitOption,
     MissingLangOption,
+    OpdcCommand,
     ReverseOption,
     SearchOption,
     SinceOption,
+    SiteOption,
     Sort,
     SortOption,
     StatusOption,
     TagOption,
     UntilOption,
+    at_least,
     build_query,
     display_path,
     err,
@@ -55,6 +58,7 @@ def export(
         typer.Option(
             "--output",
             "-o",
+            metavar="PATH",
             help="json/jsonl/csv: a file (default stdout). html: the folder (required).",
         ),
     ] = None,
@@ -98,8 +102,13 @@ def export(
     ] = False,
     jobs: Annotated[
         int | None,
-        typer.Option(min=1, help="html: worker processes for many pages (default: the cores)."),
+        typer.Option(
+            metavar="N",
+            callback=at_least(1),
+            help="html: worker processes for many pages (default: the cores).",
+        ),
     ] = None,
+    site_dir: SiteOption = None,
 ) -> None:
     """Export the articles for scripts (json, jsonl, csv) or as the static site (html).
 
@@ -122,7 +131,7 @@ def export(
 
       opdc export --format html -o public --clean
     """
-    site = open_site(ctx)
+    site = open_site(ctx, site_dir)
     if fmt is ExportFormat.html:
         filters = {
             "--category": category,
@@ -254,4 +263,4 @@ def _export_html(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(export)
+    app.command(cls=OpdcCommand)(export)

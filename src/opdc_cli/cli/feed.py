@@ -10,6 +10,9 @@ from typing import Annotated
 import typer
 
 from opdc_cli.cli.common import (
+    OpdcCommand,
+    SiteOption,
+    at_least,
     display_path,
     err,
     escape,
@@ -25,17 +28,25 @@ def feed(
     ctx: typer.Context,
     lang: Annotated[
         str | None,
-        typer.Option(help="Titles, texts and links in this language; default the primary one."),
+        typer.Option(
+            metavar="LANG",
+            help="Titles, texts and links in this language; default the primary one.",
+        ),
     ] = None,
     category: Annotated[
-        list[str] | None, typer.Option(help="Only this category (repeatable).")
+        list[str] | None, typer.Option(metavar="KEY", help="Only this category (repeatable).")
     ] = None,
     tag: Annotated[
-        list[str] | None, typer.Option(help="Only articles with this tag (repeatable).")
+        list[str] | None,
+        typer.Option(metavar="TAG", help="Only articles with this tag, in any case (repeatable)."),
     ] = None,
     limit: Annotated[
         int | None,
-        typer.Option(min=1, help="At most this many items; default from site.toml (20)."),
+        typer.Option(
+            metavar="N",
+            callback=at_least(1),
+            help="At most this many items; default from site.toml (20).",
+        ),
     ] = None,
     atom: Annotated[bool, typer.Option("--atom", help="Atom 1.0 instead of RSS 2.0.")] = False,
     full_content: Annotated[
@@ -48,6 +59,7 @@ def feed(
             "--output",
             "-o",
             dir_okay=False,
+            metavar="FILE",
             help="Write the feed to this file (atomically; untouched if unchanged). '-': stdout.",
         ),
     ] = None,
@@ -63,6 +75,7 @@ def feed(
             ),
         ),
     ] = None,
+    site_dir: SiteOption = None,
 ) -> None:
     """Print the feed of the published articles, newest first (RSS 2.0 unless --atom).
 
@@ -77,7 +90,7 @@ def feed(
 
       opdc feed --all public/
     """
-    site = open_site(ctx)
+    site = open_site(ctx, site_dir)
     for target, is_folder in ((output, False), (all_dir, True)):
         if target is not None and str(target) != "-":
             clash = site.output_clash(target, folder=is_folder)
@@ -149,4 +162,4 @@ def _write_all(site: Site, folder: Path, limit: int | None, full_content: bool) 
 
 
 def register(app: typer.Typer) -> None:
-    app.command("feed")(feed)
+    app.command("feed", cls=OpdcCommand)(feed)

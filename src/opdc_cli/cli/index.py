@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from opdc_cli.cli.common import display_path, err, open_site, report_problems, usage, warn
+from opdc_cli.cli.common import (
+    OpdcCommand,
+    SiteOption,
+    display_path,
+    err,
+    open_site,
+    report_problems,
+    usage,
+    warn,
+)
 from opdc_cli.errors import OpdcError
 
 if TYPE_CHECKING:
@@ -64,6 +73,7 @@ def index(
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="With --stats: print JSON.")] = False,
+    site_dir: SiteOption = None,
 ) -> None:
     """Bring the article index in .opdc/ up to date with the files, or rebuild it.
 
@@ -81,7 +91,7 @@ def index(
     """
     from opdc_cli.index import CacheUnusable, Index, run
 
-    site = open_site(ctx)
+    site = open_site(ctx, site_dir)
     if not site.cache:
         usage("--no-cache: opdc index works on the index; leave --no-cache out")
     if as_json and not stats:
@@ -120,4 +130,4 @@ def index(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(index)
+    app.command(cls=OpdcCommand)(index)

@@ -10,7 +10,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from opdc_cli.cli.common import display_path, err, escape, open_site, out, report_problems
+from opdc_cli.cli.common import (
+    OpdcCommand,
+    SiteOption,
+    TidyGroup,
+    at_least,
+    display_path,
+    err,
+    escape,
+    open_site,
+    out,
+    report_problems,
+)
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.site import MediaSettings
 
@@ -23,6 +34,7 @@ if TYPE_CHECKING:
     from opdc_cli.model import Article
 
 media_app = typer.Typer(
+    cls=TidyGroup,
     name="media",
     help=(
         "Photos of an article: copy them in under the canonical names, make the web "
@@ -72,7 +84,7 @@ def add(
     article_id: Annotated[int, typer.Argument(metavar="ID", help="The article's id.")],
     files: Annotated[
         list[Path],
-        typer.Argument(metavar="FILE...", help="Photos: JPEG, PNG, WebP, TIFF or GIF."),
+        typer.Argument(metavar="FILE", help="Photos: JPEG, PNG, WebP, TIFF or GIF."),
     ],
     caption: Annotated[
         str | None,
@@ -81,6 +93,7 @@ def add(
     caption_en: Annotated[
         str | None, typer.Option(help="The English caption; one photo only.")
     ] = None,
+    site_dir: SiteOption = None,
 ) -> None:
     """Copy photos into media/ID/ as imgID_N.ext and add them to the article.
 
@@ -96,7 +109,7 @@ def add(
     """
     from opdc_cli import media
 
-    site = open_site(ctx)
+    site = open_site(ctx, site_dir)
     captions = _captions(site, caption, caption_en)
     if captions and len(files) != 1:
         raise UsageError("--caption and --caption-en need exactly one FILE")
@@ -186,13 +199,18 @@ def resize(
     jobs: Annotated[
         int | None,
         typer.Option(
-            "--jobs", "-j", min=1, help="Worker processes (default: the number of cores)."
+            "--jobs",
+            "-j",
+            metavar="N",
+            callback=at_least(1),
+            help="Worker processes (default: the number of cores).",
         ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Remake every output, even up-to-date ones.")] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print what would be made; write nothing.")
     ] = False,
+    site_dir: SiteOption = None,
 ) -> None:
     """Make each photo's web size (imgID_N_resize.jpg) and thumbnail (imgID_N_thumb.jpg).
 
@@ -211,7 +229,7 @@ def resize(
     """
     from opdc_cli import media
 
-    site = open_site(ctx)
+    site = open_site(ctx, site_dir)
     articles = _selected(site, ids or [])
     plan = media.plan_resize(site, articles, force=force)
     for failure in plan.failures:
@@ -247,6 +265,6 @@ def _selected(site: Site, ids: list[int]) -> list[Article]:
 
 
 def register(app: typer.Typer) -> None:
-    media_app.command()(add)
-    media_app.command()(resize)
+    media_app.command(cls=OpdcCommand)(add)
+    media_app.command(cls=OpdcCommand)(resize)
     app.add_typer(media_app)

@@ -116,7 +116,7 @@ class Asker:
             if answer == shown:
                 return now
             try:
-                when = thai.parse_date(answer, config.tz)
+                when, _ = thai.read_date(answer, config.tz)
             except thai.DateError as exc:
                 raise Retry(str(exc)) from None
             self.console.print(Text(f"  = {thai.format_date(when, lang, time=True)}", style="dim"))

@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from opdc_cli.cli.common import err, out, state, stdout_is_terminal
+from opdc_cli.cli.common import (
+    OpdcCommand,
+    SiteOption,
+    at_least,
+    err,
+    out,
+    site_root,
+    stdout_is_terminal,
+)
 
 if TYPE_CHECKING:
     from opdc_cli.validate import Problem
@@ -32,7 +40,7 @@ def validate(
         list[Path] | None,
         typer.Argument(
             metavar="PATH",
-            help="Files or folders to check (articles, media/<id>/, site.toml); "
+            help="Files or folders to check (articles, media/ID/, site.toml); "
             "default: the whole site.",
             show_default=False,
         ),
@@ -61,9 +69,14 @@ def validate(
     jobs: Annotated[
         int | None,
         typer.Option(
-            "--jobs", "-j", min=1, help="Worker processes for big sites; default: one per CPU."
+            "--jobs",
+            "-j",
+            metavar="N",
+            callback=at_least(1),
+            help="Worker processes for big sites; default: one per CPU.",
         ),
     ] = None,
+    site_dir: SiteOption = None,
 ) -> None:
     """Check the whole site, or the named files, and report every problem found.
 
@@ -90,7 +103,7 @@ def validate(
     if given:
         first = given[0].absolute()
         start = first if first.is_dir() else first.parent
-    root = find_site_root(state(ctx).site, start=start)
+    root = find_site_root(site_root(ctx, site_dir), start=start)
     now = datetime.now().astimezone()
     result = validate_site(root, given, deep=deep, jobs=jobs, now=now)
     problems = [p for p in result.problems if verbose or p.severity != "info"]
@@ -145,4 +158,4 @@ def _print_report(problems: Sequence[Problem], base: Path) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(validate)
+    app.command(cls=OpdcCommand)(validate)
