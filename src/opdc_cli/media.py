@@ -35,7 +35,13 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from opdc_cli.errors import OpdcError, UsageError
-from opdc_cli.fsutil import atomic_write, create_exclusive, write_if_changed
+from opdc_cli.fsutil import (
+    atomic_write,
+    create_exclusive,
+    remove_files,
+    stale_temps,
+    write_if_changed,
+)
 
 # MANIFEST is re-exported: validate imports it from here.
 from opdc_cli.gallery import MANIFEST as MANIFEST
@@ -277,45 +283,51 @@ def _taken_numbers(article: Article, folder: Path) -> set[int]:
 
 def add_photos(
     site: Site,
-    article: Article,
+    article: Article | int,
     images: Sequence[ImageInfo],
     captions: Mapping[str, str] | None = None,
 ) -> tuple[Article, list[Path]]:
     """Copy checked photos into media/<id>/ and append them to the article, saved.
 
-    Names continue after the article's (and the folder's) last number, each file is
-    created exclusively (never overwriting one), and the article is written back
-    atomically; if that fails the copies are removed. `captions` (one text per
-    language) is for a single photo. Returns the saved article and the new files.
+    The article is read again from its files under its lock (`Site.edit`), so
+    concurrent adds all land and a hand edit saved before is kept; one saved while
+    the photos are copied makes it fail (ArticleChanged) rather than be lost. Names
+    continue after the article's (and the folder's) last number, each file is
+    created exclusively (never overwriting one), and only the new [[photos]] entries
+    are written into the article, its comments and layout kept; if that fails the
+    copies are removed. `captions` (one text per language) is for a single photo.
+    Returns the saved article and the new files.
     """
     if captions and len(images) != 1:
         raise UsageError("captions can be given only when one photo is added")
-    folder = site.media_folder(article.id)
-    folder.mkdir(parents=True, exist_ok=True)
-    number = max(_taken_numbers(article, folder), default=0) + 1
+    article_id = article if isinstance(article, int) else article.id
+    hint = () if isinstance(article, int) else article.sources
     copied: list[Path] = []
-    photos: list[Photo] = []
-    try:
-        for info in images:
-            data = info.path.read_bytes()
-            while True:
-                name = original_name(article.id, number, info.ext)
-                number += 1
-                try:
-                    create_exclusive(folder / name, data)
-                except FileExistsError:
-                    continue
-                break
-            copied.append(folder / name)
-            photos.append(Photo(name, {k: v for k, v in (captions or {}).items() if v}))
-        updated = replace(article, photos=(*article.photos, *photos))
-        sources = site.save(updated)
-    except BaseException:
-        for path in copied:
-            with contextlib.suppress(OSError):
-                path.unlink()
-        raise
-    return replace(updated, sources=tuple(sources)), copied
+    with site.edit(article_id, hint) as editing:
+        current = editing.article
+        folder = site.media_folder(article_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        remove_files(stale_temps(folder))
+        number = max(_taken_numbers(current, folder), default=0) + 1
+        photos: list[Photo] = []
+        try:
+            for info in images:
+                data = info.path.read_bytes()
+                while True:
+                    name = original_name(article_id, number, info.ext)
+                    number += 1
+                    try:
+                        create_exclusive(folder / name, data)
+                    except FileExistsError:
+                        continue
+                    break
+                copied.append(folder / name)
+                photos.append(Photo(name, {k: v for k, v in (captions or {}).items() if v}))
+            updated = editing.add_photos(photos)
+        except BaseException:
+            remove_files(copied)
+            raise
+        return replace(updated, sources=tuple(f.path for f in editing.files)), copied
 
 
 # --- the manifest -------------------------------------------------------------------
