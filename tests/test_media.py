@@ -24,7 +24,7 @@ from conftest import MakeArticle, MakeSite
 from PIL import Image, ImageCms, ImageOps
 from typer.testing import CliRunner, Result
 
-from opdc_cli import media
+from opdc_cli import fsutil, media
 from opdc_cli.cli import app
 from opdc_cli.content import Site
 from opdc_cli.errors import OpdcError
@@ -810,7 +810,7 @@ def test_add_photos_removes_its_copies_when_the_article_cannot_be_saved(
     article = site.article(ID)
     infos = media.check_images([_jpeg(tmp_path / "a.jpg")], site.config.media)
     path = root / "articles" / "2018" / f"{ID}.toml"
-    copy = media.create_exclusive
+    copy = fsutil.create_exclusive
 
     def copy_while_an_editor_saves(target: Path, data: bytes | str, **kw: int) -> None:
         copy(target, data, **kw)
