@@ -189,11 +189,25 @@ def recover(folder: Path, article_id: int, warn: Warn) -> bool:
     return True
 
 
-def stale_leftovers(folder: Path) -> list[Path]:
+def stale_leftovers(folder: Path, article_id: int | None = None) -> list[Path]:
     """The temporary files of killed opdc writers in `folder`, but those a journal
-    still needs."""
+    still needs; with `article_id`, only those of that article's files and journal."""
     needed = journal_temps(folder)
-    return [path for path in stale_temps(folder) if path.name not in needed]
+    found = [path for path in stale_temps(folder) if path.name not in needed]
+    if article_id is None:
+        return found
+    return [path for path in found if _temp_of_article(path, article_id)]
+
+
+def _temp_of_article(path: Path, article_id: int) -> bool:
+    match = TEMP_RE.match(path.name)
+    if match is None:
+        return False
+    name = match["name"]
+    found = store.classify(path.with_name(name))
+    return (found is not None and found.id == article_id) or name == journal_path(
+        path.parent, article_id
+    ).name
 
 
 # --- the edit ------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from opdc_cli.edit import stale_leftovers
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.fsutil import (
     atomic_write,
@@ -52,6 +53,7 @@ from opdc_cli.gallery import (
     original_name,
     read_manifest,
     thumb_name,
+    unused_originals,
     web_name,
 )
 from opdc_cli.model import Article, Photo
@@ -72,6 +74,7 @@ PLUGINS = (
     "TiffImagePlugin",
     "GifImagePlugin",
 )
+# gallery.ORIGINAL_EXTENSIONS lists the same values, for `media clean`.
 EXTENSIONS = {
     "JPEG": "jpg",
     "MPO": "jpg",
@@ -328,6 +331,64 @@ def add_photos(
             remove_files(copied)
             raise
         return replace(updated, sources=tuple(f.path for f in editing.files)), copied
+
+
+# --- cleaning up after interrupted commands ---------------------------------------
+
+
+@dataclass
+class CleanReport:
+    """What `clean_media` removed (or, dry, would remove), and the articles it could
+    not look at."""
+
+    removed: list[Path] = field(default_factory=list)
+    problems: list[OpdcError] = field(default_factory=list)
+
+
+def leftovers(site: Site, article_id: int, hint: Sequence[Path] = ()) -> list[Path]:
+    """What interrupted opdc commands left of article `article_id`: originals under
+    opdc's names that the article does not use, their web sizes and thumbnails, and
+    stale temporary files in its media folder and beside its files. Takes the
+    article's lock (an add still running is waited for, a killed change finished)."""
+    with site.edit(article_id, hint) as editing:
+        article = editing.article
+        folder = site.media_folder(article_id)
+        used = {photo.file for photo in article.photos}
+        used.update(attachment.file for attachment in article.attachments)
+        used.update(name for photo in article.photos for name in _made_from(photo.file))
+        try:
+            with os.scandir(folder) as entries:
+                names = [e.name for e in entries if e.is_file(follow_symlinks=False)]
+        except OSError:
+            names = []
+        found = []
+        for original in unused_originals(article_id, names, used):
+            found.append(folder / original)
+            found += [folder / n for n in _made_from(original) if n in names and n not in used]
+        found += stale_temps(folder)
+        found += stale_leftovers(editing.folder, article_id)
+        return found
+
+
+def _made_from(original: str) -> tuple[str, str]:
+    return web_name(original), thumb_name(original)
+
+
+def clean_media(
+    site: Site, article_ids: Sequence[int] = (), *, dry_run: bool = False
+) -> CleanReport:
+    """Remove the `leftovers` of the named articles (of every article when none is
+    named); with `dry_run`, only say what they are. Nothing else is ever removed."""
+    report = CleanReport()
+    ids = list(dict.fromkeys(article_ids)) or sorted({f.id for f in site.files()})
+    for article_id in ids:
+        try:
+            found = leftovers(site, article_id)
+        except OpdcError as exc:
+            report.problems.append(exc)
+            continue
+        report.removed += found if dry_run else remove_files(found)
+    return report
 
 
 # --- the manifest -------------------------------------------------------------------
