@@ -360,6 +360,8 @@ def open_edit(
         folders = _folders(site, article_id, hint)
         for folder in folders:
             recover(folder, article_id, say)
+            # The folder is about to be written to: a killed writer's leftovers go.
+            remove_files(stale_leftovers(folder))
         files = [f for folder in folders for f in _own_files(folder, article_id)]
         if not files:
             raise ArticleNotFound(f"no article {article_id} in articles/")

@@ -100,9 +100,10 @@ def add(
     captions = _captions(site, caption, caption_en)
     if captions and len(files) != 1:
         raise UsageError("--caption and --caption-en need exactly one FILE")
-    article = site.article(article_id)
     infos = checked_images(files, site.config.media)
-    _, added = media.add_photos(site, article, infos, captions)
+    # The article is read by add_photos, under its lock: a killed change of it is
+    # finished first, and what it reads is what it writes back onto.
+    _, added = media.add_photos(site, article_id, infos, captions)
     for path in added:
         out().file.write(display_path(path) + "\n")
     err().print(
