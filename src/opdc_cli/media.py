@@ -837,11 +837,14 @@ def _resize_lock(site_root: Path) -> Iterator[None]:
 
 
 def _remove_stale_temps(folder: Path) -> None:
+    # Under the resize lock every resize temporary file is a killed run's; the others
+    # (a killed media add's) only when their process is gone.
     with contextlib.suppress(OSError):
         for name in os.listdir(folder):
             if _TEMP_RE.match(name):
                 with contextlib.suppress(OSError):
                     os.unlink(folder / name)
+    remove_files(stale_temps(folder))
 
 
 def _worker_start() -> None:
