@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -559,3 +560,20 @@ def test_sigkill_at_random_moments_leaves_a_whole_article_and_nothing_after_the_
         folder = site.media_folder(article.id)
         originals = {p.name for p in folder.iterdir()} if folder.exists() else set()
         assert originals == used, article.id
+
+
+def test_save_never_follows_sources_outside_articles(
+    make_site: MakeSite, make_article: MakeArticle, tmp_path: Path
+) -> None:
+    root = one_photo_site(make_site, make_article, "toml")
+    victim = tmp_path / "victim" / f"{ID}.toml"
+    victim.parent.mkdir()
+    victim.write_text("a person's file", encoding="utf-8")
+    site = Site.open(root)
+    article = site.article(ID)
+    # Sources as a tampered index entry could give them: outside the site.
+    forged = replace(article, sources=(victim,))
+    written = site.save(forged, "txt")
+    assert victim.read_text(encoding="utf-8") == "a person's file"
+    assert [path.parent for path in written] == [root / "articles" / "2018"] * 2
+    assert Site.open(root, cache=False).article(ID).form == "txt"

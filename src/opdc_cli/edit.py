@@ -45,6 +45,7 @@ from opdc_cli.errors import ArticleNotFound, OpdcError
 from opdc_cli.fsutil import (
     TEMP_RE,
     atomic_write,
+    create_exclusive,
     fsync_dir,
     locked,
     remove_files,
@@ -90,6 +91,11 @@ def lock_path(root: Path, article_id: int) -> Path:
 def article_lock(root: Path, article_id: int) -> Iterator[None]:
     """Hold article `article_id`'s lock for the block (waiting for another holder)."""
     path = lock_path(root, article_id)
+    ignore = path.parent / ".gitignore"
+    if not ignore.exists():
+        # Never committed, even where the site's own .gitignore does not list .opdc/.
+        with contextlib.suppress(FileExistsError):
+            create_exclusive(ignore, "# opdc's lock files\n*\n")
     busy = (
         f"another opdc command has been changing article {article_id} for "
         f"{LOCK_TIMEOUT:.0f} s (it holds this lock): wait for it, or end it"
@@ -308,6 +314,10 @@ class ArticleEdit:
                     path,
                 )
 
+    def _old_sha(self, path: Path) -> str | None:
+        old = self.contents.get(path)
+        return _sha(old) if old is not None else None
+
     def _commit(self, new: Mapping[str, bytes], remove: Sequence[Path]) -> None:
         folder = self.folder
         article_id = self.article.id
@@ -317,7 +327,6 @@ class ArticleEdit:
             for name, data in new.items():
                 temps[name] = write_temp(folder / name, data)
             if len(new) + len(remove) > 1:
-                olds = {name: self.contents.get(folder / name) for name in new}
                 document = {
                     "version": JOURNAL_VERSION,
                     "id": article_id,
@@ -325,7 +334,7 @@ class ArticleEdit:
                         {
                             "name": name,
                             "temp": temps[name].name,
-                            "old": _sha(olds[name]) if olds[name] is not None else None,  # type: ignore[arg-type]
+                            "old": self._old_sha(folder / name),
                             "new": _sha(data),
                         }
                         for name, data in new.items()
