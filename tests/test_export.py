@@ -520,7 +520,7 @@ def test_deleted_article_pages_go_and_foreign_files_stay_even_with_clean(
     assert (out / "th" / "extra" / "note.html").is_file()
 
     # --clean sweeps opdc's own leftovers, never a person's files.
-    leftover = out / "th" / ".index.html.k3j9x0qa.tmp"
+    leftover = out / "th" / ".index.html.opdc-999999999.k3j9x0qa.tmp"  # its process is gone
     leftover.write_text("half a page", encoding="utf-8")
     result = cli(runner, root, "--format", "html", "-o", str(out), "--clean")
     assert result.exit_code == 0, result.stderr

@@ -22,7 +22,8 @@ from opdc_cli import store
 from opdc_cli.cli import app
 from opdc_cli.content import Site
 from opdc_cli.export.html import MANIFEST, state_folder
-from opdc_cli.export.owned import TEMP_NAME, safe_relative
+from opdc_cli.export.owned import safe_relative
+from opdc_cli.fsutil import TEMP_RE
 from opdc_cli.model import Article, Photo
 from opdc_cli.validate import validate_site
 
@@ -247,7 +248,7 @@ def test_a_killed_export_leaves_no_temporary_files_after_the_next_run(
             check=False,
         )
         assert finished.returncode == 0, finished.stderr
-        assert not [p for p in out.rglob("*") if TEMP_NAME.match(p.name)]
+        assert not [p for p in out.rglob("*") if TEMP_RE.match(p.name)]
         assert len(list((out / "th" / "news").iterdir())) == 120
         # The next article change starts from a clean folder too.
         source = root / "articles" / "2018" / "2000.toml"

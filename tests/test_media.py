@@ -12,7 +12,6 @@ import os
 import pty
 import random
 import re
-import shutil
 import signal
 import struct
 import subprocess
@@ -25,9 +24,10 @@ from conftest import MakeArticle, MakeSite
 from PIL import Image, ImageCms, ImageOps
 from typer.testing import CliRunner, Result
 
-from opdc_cli import media
+from opdc_cli import fsutil, media
 from opdc_cli.cli import app
 from opdc_cli.content import Site
+from opdc_cli.errors import OpdcError
 from opdc_cli.gallery import MANIFEST, format_kb, gallery
 from opdc_cli.model import Photo
 from opdc_cli.site import MediaSettings
@@ -803,24 +803,25 @@ def test_media_add_refuses_bad_files_and_changes_nothing(
 
 
 def test_add_photos_removes_its_copies_when_the_article_cannot_be_saved(
-    make_site: MakeSite, make_article: MakeArticle, tmp_path: Path
+    make_site: MakeSite, make_article: MakeArticle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = _photo_site(make_site, make_article, [])
     site = Site.open(root)
     article = site.article(ID)
     infos = media.check_images([_jpeg(tmp_path / "a.jpg")], site.config.media)
-    # The article's folder turns into a file: writing the article back must fail.
-    folder = root / "articles" / "2018"
-    saved = (folder / f"{ID}.toml").read_bytes()
-    shutil.rmtree(folder)
-    folder.write_bytes(b"")
-    with pytest.raises(OSError):
+    path = root / "articles" / "2018" / f"{ID}.toml"
+    copy = fsutil.create_exclusive
+
+    def copy_while_an_editor_saves(target: Path, data: bytes | str, **kw: int) -> None:
+        copy(target, data, **kw)
+        # A person saves the article in an editor while the photo is being copied.
+        path.write_text(path.read_text(encoding="utf-8") + "# saved\n", encoding="utf-8")
+
+    monkeypatch.setattr(media, "create_exclusive", copy_while_an_editor_saves)
+    with pytest.raises(OpdcError, match="changed on disk"):
         media.add_photos(site, article, infos)
-    folder.unlink()
-    folder.mkdir()
-    (folder / f"{ID}.toml").write_bytes(saved)
-    # The photo folder did not exist before: the one made for the copies is gone too.
-    assert not _folder(root).exists()
+    assert list(_folder(root).iterdir()) == []
+    assert path.read_text(encoding="utf-8").endswith("# saved\n")
     assert site.article(ID).photos == ()
 
 

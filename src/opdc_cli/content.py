@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -21,6 +21,7 @@ from opdc_cli.model import Article, State, Status, publication_state
 from opdc_cli.site import SITE_FILE, SiteConfig, find_site_root, load_config
 
 if TYPE_CHECKING:
+    from opdc_cli.edit import ArticleEdit
     from opdc_cli.index import LightRow, Pushdown, Session
 
 SORTS = ("date", "id", "title")
@@ -421,6 +422,13 @@ class Site:
         query = query or Query()
         return query if query.now is not None else replace(query, now=datetime.now(self.config.tz))
 
+    def warning(self, message: str) -> None:
+        """A one-line warning about the site: to `warn`, else to `warnings`."""
+        if self.warn is not None:
+            self.warn(message)
+        else:
+            warnings.warn(message, UserWarning, stacklevel=2)
+
     def _warn(self, message: str) -> None:
         if self.warn is not None:
             self.warn(message)
@@ -503,15 +511,26 @@ class Site:
     def media_folder(self, article_id: int) -> Path:
         return self.media_dir / str(article_id)
 
+    @contextlib.contextmanager
+    def edit(self, article_id: int, hint: Iterable[Path] = ()) -> Iterator[ArticleEdit]:
+        """Article `article_id` read from its files under its lock, to change and write
+        back (see opdc_cli.edit): other opdc commands changing it wait, and a file
+        changed on disk meanwhile (an editor's save) makes the write fail, not be lost.
+        `hint`: where its files were seen (an Article's `sources`).
+        """
+        from opdc_cli.edit import open_edit
+
+        with open_edit(self, article_id, tuple(hint)) as editing:
+            yield editing
+
     def save(self, article: Article, form: str | None = None) -> list[Path]:
-        """Write `article` back where it was read from (atomically), in its form or `form`."""
-        form = form or article.form
-        folder = article.sources[0].parent if article.sources else self._folder_for(article)
-        written = store.write_article(article, folder, form, self.config.languages)
-        for old in article.sources:
-            if old not in written and old.exists():
-                old.unlink()
-        return written
+        """Write `article` whole in place of the stored one (under its lock, both files of
+        a pair or neither), in its form or `form`: the paths written. For a change of
+        form; `edit` keeps a person's comments where a change allows it."""
+        if not article.sources:
+            raise ValueError("save() writes back an article read from the site; create() makes one")
+        with self.edit(article.id, article.sources) as editing:
+            return editing.rewrite(article, form or article.form)
 
     def _folder_for(self, article: Article) -> Path:
         # New articles go under articles/<year>/, the way the sample site is laid out.
@@ -546,6 +565,7 @@ class Site:
                 article = make(candidate)
                 target = self._folder_for(article)
                 made = not target.exists()
+                _remove_leftovers(target)
                 paths = store.write_article(
                     article, target, form, self.config.languages, exclusive=True
                 )
@@ -562,6 +582,14 @@ class Site:
                 raise
             return replace(article, sources=tuple(paths), form=form), paths
         raise OpdcError(f"could not allocate a free article id after {attempts} tries")
+
+
+def _remove_leftovers(folder: Path) -> None:
+    # A killed writer's temporary files go when the next one writes into the folder.
+    from opdc_cli.edit import stale_leftovers
+    from opdc_cli.fsutil import remove_files
+
+    remove_files(stale_leftovers(folder))
 
 
 def _remove_empty(folder: Path) -> None:

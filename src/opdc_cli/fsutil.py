@@ -1,4 +1,10 @@
-"""Writing files so that nothing is ever half-written."""
+"""Writing files so that nothing is ever half-written, and nothing is left behind.
+
+Every temporary file opdc writes is named `.<name>.opdc-<pid>.<random>.tmp`, beside
+the file it becomes: hidden, so no reader takes it for content, and naming the
+process that wrote it, so that a later run can tell a killed writer's leftovers
+(`stale_temps`) from the work of one still running.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,11 @@ import contextlib
 import os
 import re
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
-# The temporary names _write_temp gives: ".<target name>.<random>.tmp" beside the target.
-_TEMP_NAME = re.compile(r"\.(?P<name>.+)\.[^.]+\.tmp", re.DOTALL)
+TEMP_RE = re.compile(r"^\.(?P<name>.+)\.opdc-(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp\Z", re.ASCII)
 
 
 def target_of(path: Path) -> Path:
@@ -18,11 +25,12 @@ def target_of(path: Path) -> Path:
     An error while writing names the temporary file; a person wants the file they
     asked for.
     """
-    match = _TEMP_NAME.fullmatch(path.name)
+    match = TEMP_RE.fullmatch(path.name)
     return path.with_name(match["name"]) if match else path
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make the renames done in `folder` durable (best effort)."""
     # The rename is durable only once the folder's entry is on disk too.
     with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
@@ -32,8 +40,11 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-def _write_temp(path: Path, data: bytes, mode: int, sync: bool = True) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def write_temp(path: Path, data: bytes, mode: int = 0o666, sync: bool = True) -> Path:
+    """A complete (and with `sync`, fsynced) temporary file beside `path` holding `data`."""
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.opdc-{os.getpid()}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -67,7 +78,7 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int = 0o666, sync: bool
     if isinstance(data, str):
         data = data.encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _write_temp(path, data, mode, sync)
+    tmp = write_temp(path, data, mode, sync)
     try:
         os.replace(tmp, path)
     except BaseException:
@@ -75,7 +86,7 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int = 0o666, sync: bool
             os.unlink(tmp)
         raise
     if sync:
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
 
 def create_exclusive(path: Path, data: bytes | str, *, mode: int = 0o666) -> None:
@@ -87,14 +98,14 @@ def create_exclusive(path: Path, data: bytes | str, *, mode: int = 0o666) -> Non
     if isinstance(data, str):
         data = data.encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _write_temp(path, data, mode)
+    tmp = write_temp(path, data, mode)
     try:
         # link() fails if the target exists, and the target appears complete.
         os.link(tmp, path)
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def write_if_changed(
@@ -110,3 +121,99 @@ def write_if_changed(
         pass
     atomic_write(path, data, mode=mode, sync=sync)
     return True
+
+
+# --- leftovers of killed writers ------------------------------------------------------
+
+
+def _boot_time() -> float | None:
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/stat").read_text().splitlines():
+            if line.startswith("btime "):
+                return float(line.split()[1])
+    return None
+
+
+def _process_start(pid: int) -> float | None:
+    """When process `pid` started (seconds since the epoch); None if it is gone or a
+    zombie; +inf when it runs but its start cannot be told (then nothing of it is stale)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except (PermissionError, OverflowError, ValueError):
+        pass  # another user's process: alive
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return float("inf")
+    # The command name, in parentheses, may hold spaces: the fields follow the last ")".
+    fields = stat[stat.rfind(")") + 2 :].split()
+    boot = _boot_time()
+    if fields[0] == "Z":
+        return None
+    if boot is None:
+        return float("inf")
+    return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+
+
+def is_stale_temp(path: Path) -> bool:
+    """True when `path` is an opdc temporary file whose writer is gone: its process no
+    longer runs, or was started after the file was written (the pid was reused)."""
+    match = TEMP_RE.match(path.name)
+    if match is None:
+        return False
+    try:
+        written = path.lstat().st_mtime
+    except OSError:
+        return False
+    started = _process_start(int(match.group("pid")))
+    # A second of slack: the start time is counted in clock ticks, file times are not.
+    return started is None or written < started - 1.0
+
+
+def stale_temps(folder: Path) -> list[Path]:
+    """The temporary files of killed opdc writers directly in `folder`, sorted."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    return sorted(folder / name for name in names if is_stale_temp(folder / name))
+
+
+def remove_files(paths: list[Path]) -> list[Path]:
+    """Remove `paths` (those already gone are fine); the ones removed."""
+    removed = []
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+@contextlib.contextmanager
+def locked(path: Path, *, timeout: float, busy: str) -> Iterator[None]:
+    """Hold an exclusive lock on file `path` for the block, waiting up to `timeout`
+    seconds for whoever holds it; OSError-free: an OpdcError with `busy` after that."""
+    import fcntl
+
+    from opdc_cli.errors import OpdcError
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OpdcError(busy, path) from None
+                # Polled, not a blocking flock: a wait that ends in a clear message.
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -13,6 +13,7 @@ import os
 import re
 import stat
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -27,6 +28,30 @@ MANIFEST = ".resize.json"
 
 def original_name(article_id: int, number: int, ext: str) -> str:
     return f"img{article_id}_{number}.{ext.lower().lstrip('.')}"
+
+
+# The extensions opdc gives the originals it copies in (media.EXTENSIONS's values).
+ORIGINAL_EXTENSIONS = ("jpg", "png", "webp", "tif", "gif")
+
+
+def unused_originals(article_id: int, names: Iterable[str], used: Iterable[str]) -> list[str]:
+    """Of the files `names` of media/<id>/, the originals opdc would have named (its
+    canonical `img<id>_<n>.<ext>`) that the article does not use: what an interrupted
+    `opdc media add` leaves, and all that `opdc media clean` removes (with their web
+    size and thumbnail)."""
+    used = set(used)
+    found = []
+    for name in names:
+        match = ORIGINAL_RE.match(name)
+        if (
+            match is not None
+            and name not in used
+            and int(match.group(1)) == article_id
+            and name == original_name(article_id, int(match.group(2)), match.group(3))
+            and match.group(3) in ORIGINAL_EXTENSIONS
+        ):
+            found.append(name)
+    return sorted(found)
 
 
 def web_name(original: str) -> str:

@@ -34,8 +34,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from opdc_cli.edit import stale_leftovers
 from opdc_cli.errors import OpdcError, UsageError
-from opdc_cli.fsutil import atomic_write, create_exclusive, write_if_changed
+from opdc_cli.fsutil import (
+    atomic_write,
+    create_exclusive,
+    remove_files,
+    stale_temps,
+    write_if_changed,
+)
 
 # MANIFEST is re-exported: validate imports it from here.
 from opdc_cli.gallery import MANIFEST as MANIFEST
@@ -46,6 +53,7 @@ from opdc_cli.gallery import (
     original_name,
     read_manifest,
     thumb_name,
+    unused_originals,
     web_name,
 )
 from opdc_cli.model import Article, Photo
@@ -66,6 +74,7 @@ PLUGINS = (
     "TiffImagePlugin",
     "GifImagePlugin",
 )
+# gallery.ORIGINAL_EXTENSIONS lists the same values, for `media clean`.
 EXTENSIONS = {
     "JPEG": "jpg",
     "MPO": "jpg",
@@ -277,49 +286,113 @@ def _taken_numbers(article: Article, folder: Path) -> set[int]:
 
 def add_photos(
     site: Site,
-    article: Article,
+    article: Article | int,
     images: Sequence[ImageInfo],
     captions: Mapping[str, str] | None = None,
 ) -> tuple[Article, list[Path]]:
     """Copy checked photos into media/<id>/ and append them to the article, saved.
 
-    Names continue after the article's (and the folder's) last number, each file is
-    created exclusively (never overwriting one), and the article is written back
-    atomically; if that fails the copies are removed. `captions` (one text per
-    language) is for a single photo. Returns the saved article and the new files.
+    The article is read again from its files under its lock (`Site.edit`), so
+    concurrent adds all land and a hand edit saved before is kept; one saved while
+    the photos are copied makes it fail (ArticleChanged) rather than be lost. Names
+    continue after the article's (and the folder's) last number, each file is
+    created exclusively (never overwriting one), and only the new [[photos]] entries
+    are written into the article, its comments and layout kept; if that fails the
+    copies are removed. `captions` (one text per language) is for a single photo.
+    Returns the saved article and the new files.
     """
     if captions and len(images) != 1:
         raise UsageError("captions can be given only when one photo is added")
-    folder = site.media_folder(article.id)
-    made = not folder.exists()
-    folder.mkdir(parents=True, exist_ok=True)
-    number = max(_taken_numbers(article, folder), default=0) + 1
+    article_id = article if isinstance(article, int) else article.id
+    hint = () if isinstance(article, int) else article.sources
     copied: list[Path] = []
-    photos: list[Photo] = []
-    try:
-        for info in images:
-            data = info.path.read_bytes()
-            while True:
-                name = original_name(article.id, number, info.ext)
-                number += 1
-                try:
-                    create_exclusive(folder / name, data)
-                except FileExistsError:
-                    continue
-                break
-            copied.append(folder / name)
-            photos.append(Photo(name, {k: v for k, v in (captions or {}).items() if v}))
-        updated = replace(article, photos=(*article.photos, *photos))
-        sources = site.save(updated)
-    except BaseException:
-        for path in copied:
-            with contextlib.suppress(OSError):
-                path.unlink()
-        if made:
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        raise
-    return replace(updated, sources=tuple(sources)), copied
+    with site.edit(article_id, hint) as editing:
+        current = editing.article
+        folder = site.media_folder(article_id)
+        made = not folder.exists()
+        folder.mkdir(parents=True, exist_ok=True)
+        remove_files(stale_temps(folder))
+        number = max(_taken_numbers(current, folder), default=0) + 1
+        photos: list[Photo] = []
+        try:
+            for info in images:
+                data = info.path.read_bytes()
+                while True:
+                    name = original_name(article_id, number, info.ext)
+                    number += 1
+                    try:
+                        create_exclusive(folder / name, data)
+                    except FileExistsError:
+                        continue
+                    break
+                copied.append(folder / name)
+                photos.append(Photo(name, {k: v for k, v in (captions or {}).items() if v}))
+            updated = editing.add_photos(photos)
+        except BaseException:
+            remove_files(copied)
+            if made:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            raise
+        return replace(updated, sources=tuple(f.path for f in editing.files)), copied
+
+
+# --- cleaning up after interrupted commands ---------------------------------------
+
+
+@dataclass
+class CleanReport:
+    """What `clean_media` removed (or, dry, would remove), and the articles it could
+    not look at."""
+
+    removed: list[Path] = field(default_factory=list)
+    problems: list[OpdcError] = field(default_factory=list)
+
+
+def leftovers(site: Site, article_id: int, hint: Sequence[Path] = ()) -> list[Path]:
+    """What interrupted opdc commands left of article `article_id`: originals under
+    opdc's names that the article does not use, their web sizes and thumbnails, and
+    stale temporary files in its media folder and beside its files. Takes the
+    article's lock (an add still running is waited for, a killed change finished)."""
+    with site.edit(article_id, hint) as editing:
+        article = editing.article
+        folder = site.media_folder(article_id)
+        used = {photo.file for photo in article.photos}
+        used.update(attachment.file for attachment in article.attachments)
+        used.update(name for photo in article.photos for name in _made_from(photo.file))
+        try:
+            with os.scandir(folder) as entries:
+                names = [e.name for e in entries if e.is_file(follow_symlinks=False)]
+        except OSError:
+            names = []
+        found = []
+        for original in unused_originals(article_id, names, used):
+            found.append(folder / original)
+            found += [folder / n for n in _made_from(original) if n in names and n not in used]
+        found += stale_temps(folder)
+        found += stale_leftovers(editing.folder, article_id)
+        return found
+
+
+def _made_from(original: str) -> tuple[str, str]:
+    return web_name(original), thumb_name(original)
+
+
+def clean_media(
+    site: Site, article_ids: Sequence[int] = (), *, dry_run: bool = False
+) -> CleanReport:
+    """Remove the `leftovers` of the named articles (of every article when none is
+    named); with `dry_run`, only say what they are. Nothing else is ever removed."""
+    report = CleanReport()
+    ids = list(dict.fromkeys(article_ids)) or sorted({f.id for f in site.files()})
+    for article_id in ids:
+        try:
+            found = leftovers(site, article_id)
+        except OpdcError as exc:
+            report.problems.append(exc)
+            continue
+        report.removed += found if dry_run else remove_files(found)
+    return report
 
 
 # --- the manifest -------------------------------------------------------------------
@@ -858,11 +931,14 @@ def _resize_lock(site_root: Path) -> Iterator[None]:
 
 
 def _remove_stale_temps(folder: Path) -> None:
+    # Under the resize lock every resize temporary file is a killed run's; the others
+    # (a killed media add's) only when their process is gone.
     with contextlib.suppress(OSError):
         for name in os.listdir(folder):
             if _TEMP_RE.match(name):
                 with contextlib.suppress(OSError):
                     os.unlink(folder / name)
+    remove_files(stale_temps(folder))
 
 
 def _worker_start() -> None:

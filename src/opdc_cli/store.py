@@ -471,18 +471,25 @@ def _merge_text_parts(parts: list[_TextPart], config: SiteConfig) -> Article:
 
 
 def check_article(
-    files: list[ArticleFile], config: SiteConfig
+    files: list[ArticleFile],
+    config: SiteConfig,
+    contents: Mapping[Path, bytes] | None = None,
 ) -> tuple[Article | None, list[OpdcError]]:
     """One article from its file(s), and every problem found in all of them.
 
     The article is built whenever its date allows, even beside problems such as an
     unknown key, so that later checks (photos, text) still run; it is None when a
-    file cannot be read or parsed at all, or its date is unusable.
+    file cannot be read or parsed at all, or its date is unusable. `contents` gives
+    the files' bytes when they were read already (an edit parses what it locked).
     """
+
+    def data(path: Path) -> bytes:
+        return contents[path] if contents is not None else _read_bytes(path)
+
     if len(files) == 1 and files[0].lang is None:
         file = files[0]
         try:
-            doc, _ = _read_doc(file.path, _read_bytes(file.path), "toml")
+            doc, _ = _read_doc(file.path, data(file.path), "toml")
         except OpdcError as exc:
             return None, [exc]
         return _toml_article(doc, file, config), doc.problems
@@ -491,7 +498,7 @@ def check_article(
     complete = True
     for file in files:
         try:
-            doc, body = _read_doc(file.path, _read_bytes(file.path), "txt")
+            doc, body = _read_doc(file.path, data(file.path), "txt")
         except OpdcError as exc:
             problems.append(exc)
             complete = False
@@ -550,12 +557,14 @@ def _disagreements(parts: list[_TextPart]) -> list[OpdcError]:
     return found
 
 
-def read_article(files: list[ArticleFile], config: SiteConfig) -> Article:
+def read_article(
+    files: list[ArticleFile], config: SiteConfig, contents: Mapping[Path, bytes] | None = None
+) -> Article:
     """One article from its file(s): a single TOML file, or the text files of one id.
 
     Raises the first problem found (check_article gives them all).
     """
-    article, problems = check_article(files, config)
+    article, problems = check_article(files, config, contents)
     if problems:
         raise problems[0]
     if article is None:
@@ -620,7 +629,7 @@ def _dump(table: Mapping[str, Any], *, multiline: bool) -> str:
     return "".join(lines)
 
 
-def _ordered_languages(article: Article, languages: Iterable[str]) -> list[str]:
+def ordered_languages(article: Article, languages: Iterable[str]) -> list[str]:
     known = [lang for lang in languages if lang in article.translations]
     return known + sorted(set(article.translations) - set(known))
 
@@ -660,7 +669,7 @@ def _translation_table(translation: Translation) -> dict[str, str]:
 
 def article_to_toml(article: Article, languages: Iterable[str]) -> str:
     """The TOML form: stable key order, bodies as readable multi-line strings."""
-    langs = _ordered_languages(article, languages)
+    langs = ordered_languages(article, languages)
     sections = [_dump(_shared_table(article), multiline=False)]
     if article.event is not None:
         event = _event_table(article.event, _texts(article.event.places, langs))
@@ -670,10 +679,24 @@ def article_to_toml(article: Article, languages: Iterable[str]) -> str:
         sections.append(f"[{lang}]\n" + _dump(table, multiline=True))
     for key, items in (("photos", article.photos), ("attachments", article.attachments)):
         for item in items:
-            texts = item.captions if isinstance(item, Photo) else item.titles
-            table = {"file": item.file, **_texts(texts, langs)}
-            sections.append(f"[[{key}]]\n" + _dump(table, multiline=False))
+            sections.append(f"[[{key}]]\n" + _dump(item_table(item, langs), multiline=False))
     return "\n".join(sections)
+
+
+def item_table(item: Photo | Attachment, langs: list[str]) -> dict[str, str]:
+    """A [[photos]] or [[attachments]] entry of the TOML form: the file, then its text
+    in each language that has one."""
+    texts = item.captions if isinstance(item, Photo) else item.titles
+    return {"file": item.file, **_texts(texts, langs)}
+
+
+def item_text_table(item: Photo | Attachment, lang: str) -> dict[str, str]:
+    """A [[photos]] (`caption`) or [[attachments]] (`title`) entry of the text form of `lang`."""
+    texts, key = (item.captions, "caption") if isinstance(item, Photo) else (item.titles, "title")
+    table = {"file": item.file}
+    if texts.get(lang):
+        table[key] = texts[lang]
+    return table
 
 
 def article_to_text(article: Article, lang: str) -> str:
@@ -685,16 +708,9 @@ def article_to_text(article: Article, lang: str) -> str:
     if article.event is not None:
         places = {"place": article.event.places[lang]} if article.event.places.get(lang) else {}
         sections.append("[event]\n" + _dump(_event_table(article.event, places), multiline=False))
-    for photo in article.photos:
-        table = {"file": photo.file}
-        if photo.captions.get(lang):
-            table["caption"] = photo.captions[lang]
-        sections.append("[[photos]]\n" + _dump(table, multiline=False))
-    for attachment in article.attachments:
-        table = {"file": attachment.file}
-        if attachment.titles.get(lang):
-            table["title"] = attachment.titles[lang]
-        sections.append("[[attachments]]\n" + _dump(table, multiline=False))
+    for key, items in (("photos", article.photos), ("attachments", article.attachments)):
+        for item in items:
+            sections.append(f"[[{key}]]\n" + _dump(item_text_table(item, lang), multiline=False))
     text = f"{FENCE}\n" + "\n".join(sections) + f"{FENCE}\n"
     if translation.body:
         text += "\n" + translation.body + "\n"
@@ -779,7 +795,7 @@ def guided(
     """As `render`, with TOML comments showing where each body and photo caption goes
     (empty ones included, ready to fill in) and the `header` lines as comments on top:
     the file `opdc new-article --edit` opens. It reads back as the same article."""
-    langs = _ordered_languages(article, languages)
+    langs = ordered_languages(article, languages)
     top = list(header)
     if form == "toml":
         return {f"{article.id}.toml": _guided_toml(article, langs, top)}
@@ -794,7 +810,7 @@ def render(article: Article, form: str, languages: Iterable[str]) -> dict[str, s
         return {f"{article.id}.toml": article_to_toml(article, languages)}
     return {
         f"{article.id}.{lang}.txt": article_to_text(article, lang)
-        for lang in _ordered_languages(article, languages)
+        for lang in ordered_languages(article, languages)
     }
 
 

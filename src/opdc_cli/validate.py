@@ -33,6 +33,7 @@ from opdc_cli.gallery import (
     media_path,
     real_media_folder,
     thumb_name,
+    unused_originals,
     web_name,
 )
 from opdc_cli.media import (
@@ -647,7 +648,15 @@ class ArticleChecker:
             self._alt_text(located, index, name, texts)
         if unsure:
             self._web_sizes(article, unsure)
-        for name in sorted(set(listing.files) - referenced):
+        unused = sorted(set(listing.files) - referenced)
+        cleanable = set(unused_originals(article.id, unused, referenced))
+        cleanable.update(name for o in list(cleanable) for name in (web_name(o), thumb_name(o)))
+        for name in unused:
+            fix = (
+                f"run 'opdc media clean {article.id}' (an interrupted 'opdc media add' left it?)"
+                if name in cleanable
+                else "delete it"
+            )
             self._problems.append(
                 Problem(
                     folder / name,
@@ -655,7 +664,7 @@ class ArticleChecker:
                     None,
                     "OPDC309",
                     "warning",
-                    f"article {article.id} does not use this file: delete it, "
+                    f"article {article.id} does not use this file: {fix}, "
                     "or add it to the article's [[photos]] or [[attachments]]",
                     article.id,
                 )

@@ -1,4 +1,4 @@
-"""opdc media add and opdc media resize."""
+"""opdc media add, opdc media resize and opdc media clean."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ media_app = typer.Typer(
     name="media",
     help=(
         "Photos of an article: copy them in under the canonical names, make the web "
-        "sizes and thumbnails.\n\n"
+        "sizes and thumbnails, remove what interrupted commands left.\n\n"
         "Examples:  opdc media add 26461 ~/camera/*.JPG  ·  opdc media resize 26461"
     ),
     no_args_is_help=True,
@@ -113,9 +113,10 @@ def add(
     captions = _captions(site, caption, caption_en)
     if captions and len(files) != 1:
         raise UsageError("--caption and --caption-en need exactly one FILE")
-    article = site.article(article_id)
     infos = checked_images(files, site.config.media)
-    _, added = media.add_photos(site, article, infos, captions)
+    # The article is read by add_photos, under its lock: a killed change of it is
+    # finished first, and what it reads is what it writes back onto.
+    _, added = media.add_photos(site, article_id, infos, captions)
     for path in added:
         out().file.write(display_path(path) + "\n")
     err().print(
@@ -256,6 +257,43 @@ def resize(
         raise typer.Exit(1)
 
 
+def clean(
+    ctx: typer.Context,
+    ids: Annotated[
+        list[int] | None,
+        typer.Argument(metavar="ID", help="Articles whose media folders to clean; default all."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be removed; remove nothing.")
+    ] = False,
+) -> None:
+    """Remove what interrupted commands left: unused photos under opdc's names, temp files.
+
+    Removes only originals named imgID_N.ext (the names 'opdc media add' gives) that
+    the article does not list, their _resize and _thumb files, and temporary files
+    of opdc processes that no longer run. Nothing else is ever removed: a photo you
+    copied in under another name stays (opdc validate lists it). Prints each path.
+
+    Examples:
+
+      opdc media clean --dry-run
+
+      opdc media clean 26461
+    """
+    from opdc_cli import media
+
+    site = open_site(ctx)
+    report = media.clean_media(site, ids or [], dry_run=dry_run)
+    for path in report.removed:
+        out().file.write(display_path(path) + "\n")
+    for problem in report.problems:
+        _problem_line(problem)
+    verb = "would remove" if dry_run else "removed"
+    err().print(f"{verb} {len(report.removed)} file(s)")
+    if report.problems:
+        raise typer.Exit(1)
+
+
 def _selected(site: Site, ids: list[int]) -> list[Article]:
     if not ids:
         articles = site.articles()
@@ -267,4 +305,5 @@ def _selected(site: Site, ids: list[int]) -> list[Article]:
 def register(app: typer.Typer) -> None:
     media_app.command(cls=OpdcCommand)(add)
     media_app.command(cls=OpdcCommand)(resize)
+    media_app.command(cls=OpdcCommand)(clean)
     app.add_typer(media_app)

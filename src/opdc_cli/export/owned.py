@@ -14,19 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 import stat
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from opdc_cli.fsutil import atomic_write
+from opdc_cli.fsutil import atomic_write, remove_files, stale_temps
 
 Outcome = Literal["written", "unchanged", "conflict"]
-
-# The temporary names opdc's atomic writes use (fsutil: ".<name>.<8 random>.tmp";
-# a photo being replaced: ".<name>.<pid>.tmp").
-TEMP_NAME = re.compile(r"^\..+\.(?:[a-z0-9_]{8}|\d+)\.tmp$")
 
 
 def content_fingerprint(data: bytes) -> str:
@@ -148,7 +143,8 @@ class Output:
             return "unchanged", fingerprint
         elif not self.force and stat_fingerprint(have) != recorded:
             return "conflict", fingerprint
-        temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        # fsutil's temporary name, so that a killed export's is recognised and swept.
+        temp = target.with_name(f".{target.name}.opdc-{os.getpid()}.link.tmp")
         temp.unlink(missing_ok=True)
         try:
             try:
@@ -185,14 +181,11 @@ def prune(out: Path, folder: Path) -> None:
 
 
 def sweep_temporaries(out: Path) -> list[str]:
-    """Delete the temporary files an interrupted export left in `out` (opdc's names only)."""
+    """Delete the temporary files killed opdc writers left in `out` (fsutil.stale_temps)."""
     removed = []
-    for folder, dirs, files in os.walk(out):
+    for folder, dirs, _files in os.walk(out):
         here = Path(folder)
         # Never walk through a link: what is behind it is not the output folder's.
         dirs[:] = [d for d in dirs if not (here / d).is_symlink()]
-        for name in files:
-            if TEMP_NAME.match(name) and (here / name).is_file():
-                (here / name).unlink()
-                removed.append((here / name).relative_to(out).as_posix())
+        removed += [p.relative_to(out).as_posix() for p in remove_files(stale_temps(here))]
     return sorted(removed)
