@@ -577,6 +577,11 @@ _WORKER: _Renderer | None = None
 
 def _init_worker(job: _Job) -> None:
     global _WORKER
+    # Ctrl-C reaches the whole process group: only the main process handles it (the
+    # pool is then stopped), so workers print no tracebacks.
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = _Renderer(job)
 
 
@@ -846,10 +851,12 @@ def check_output(site: Site, out: Path) -> Path:
     return target
 
 
-def _claim(out: Path, given: Path, manifest: dict[str, Any], force: bool) -> None:
+def _claim(out: Path, given: Path, state: Path, manifest: dict[str, Any], force: bool) -> None:
     """Refuse a non-empty folder opdc has no (readable) record of exporting to, unless
     `force`."""
-    if force or manifest or not out.is_dir():
+    # An interrupted export into this folder (the "running" marker opdc left in .opdc/)
+    # passed this check before it wrote anything.
+    if force or manifest or not out.is_dir() or (state / RUNNING).exists():
         return
     found = sorted(
         path.relative_to(out).as_posix()
@@ -894,13 +901,15 @@ def export_site(
     with _locked(state / LOCK):
         report = ExportReport()
         manifest = _load_manifest(state, target, report)
-        _claim(target, out, manifest, force)
+        _claim(target, out, state, manifest, force)
         target.mkdir(parents=True, exist_ok=True)
         interrupted = (state / RUNNING).exists()
         write_if_changed(state / RUNNING, str(os.getpid()))
+        # An interrupted export wrote files its record does not list yet: this run
+        # takes those in its way as its own, and sweeps up their temporary files.
         _export(
             site,
-            _Run(target, state, manifest, report, clean or interrupted, force),
+            _Run(target, state, manifest, report, clean or interrupted, force or interrupted),
             now,
             with_originals,
             jobs,
