@@ -57,3 +57,46 @@ def parse_toml(path: Path, text: str, *, line_offset: int = 0) -> dict[str, Any]
         line = exc.lineno + line_offset if exc.lineno is not None else None
         # tomli's msg is the bare reason; the position is ours to format.
         raise OpdcError(f"TOML syntax error: {exc.msg}", path, line, exc.colno, "OPDC101") from None
+    except RecursionError:
+        # tomli refuses arrays or tables nested over 400 levels and keys of over
+        # 1,000 dotted parts (or runs out of stack): say where, as for a syntax error.
+        line, col = _recursion_place(text)
+        raise OpdcError(
+            "TOML nested too deeply (arrays or tables inside each other hundreds of levels "
+            "deep, or a key of a thousand dotted parts): no article needs that; remove it",
+            path,
+            line + line_offset,
+            col,
+            "OPDC101",
+        ) from None
+
+
+def _recursion_place(text: str) -> tuple[int, int]:
+    """(line, col) of the character at which parsing `text` starts to recurse too deep.
+
+    tomli reads from left to right and gives up as soon as it is too deep, so the
+    shortest prefix that fails the same way ends there: found by bisection, a few
+    dozen parses, only on this error's path.
+    """
+    import tomli
+
+    def too_deep(end: int) -> bool:
+        try:
+            tomli.loads(text[:end])
+        except RecursionError:
+            return True
+        except tomli.TOMLDecodeError:
+            return False
+        return False
+
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high) // 2
+        if too_deep(middle):
+            high = middle
+        else:
+            low = middle + 1
+    offset = max(0, low - 1)
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, col
