@@ -219,8 +219,7 @@ class _Doc:
 def too_long(what: str, length: int, limit: int) -> str:
     """The message for a text longer than its field allows."""
     return (
-        f"'{what}' is {length:,} characters long, more than the {limit:,} it may have: "
-        "shorten it (a long text belongs in the body, split over several articles)"
+        f"'{what}' is {length:,} characters long, more than the {limit:,} it may have: shorten it"
     )
 
 

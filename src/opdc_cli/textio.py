@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from opdc_cli.errors import OpdcError
 
 BOM = b"\xef\xbb\xbf"
+
+# C0 and C1 control characters, tab and newline aside: from content they would
+# drive a terminal (ESC starts a sequence that can clear it, set its title or
+# write the clipboard; BEL rings) or break a page.
+CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# What a one-line message must not hold: every control character, line breaks too.
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def drop_controls(text: str) -> str:
+    """`text` without control characters (tabs and newlines kept): content to show."""
+    return CONTROLS.sub("", text)
+
+
+def visible(text: str) -> str:
+    """`text` with control characters and line breaks written as escapes such as
+    \\x1b: a message quoting what someone wrote (a key, a category, a folder name)
+    stays one harmless line, and still shows what is there."""
+    return UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def looks_like_cp874(data: bytes) -> bool:
