@@ -7,9 +7,13 @@ output written to devices; and a fuzz run over mutated article files.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
+import threading
 from pathlib import Path
 
+import pytest
 from conftest import MakeSite, build_article
 from typer.testing import CliRunner, Result
 
@@ -79,3 +83,76 @@ def test_the_html_pages_carry_no_raw_control_character(
         assert found is None, (page_path, found)
         if page_path.suffix == ".html":  # feeds keep C1, which validate reports (OPDC401)
             assert "\x85" not in page_path.read_text(encoding="utf-8"), page_path
+
+
+def _device(path: Path, major: int, minor: int) -> Path:
+    """A character device node like /dev/null (1, 3) or /dev/urandom (1, 9) at `path`."""
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(major, minor))
+    except PermissionError:
+        pytest.skip("making device nodes needs root (CAP_MKNOD)")
+    return path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["feed"],
+        ["feed", "--atom"],
+        ["export", "--format", "json"],
+        ["export", "--format", "jsonl"],
+        ["export", "--format", "csv"],
+    ],
+)
+@pytest.mark.parametrize(("name", "major", "minor"), [("null", 1, 3), ("urandom", 1, 9)])
+def test_output_to_a_device_is_written_as_a_stream(
+    make_site: MakeSite,
+    runner: CliRunner,
+    tmp_path: Path,
+    args: list[str],
+    name: str,
+    major: int,
+    minor: int,
+) -> None:
+    # Nodes of our own, not the machine's /dev/null: a failure must not replace that.
+    device = _device(tmp_path / name, major, minor)
+    root = make_site()
+    result = invoke(runner, root, *args, "-o", str(device))
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_ISCHR(os.lstat(device).st_mode), "the device node was replaced by a file"
+    assert os.stat(device).st_rdev == os.makedev(major, minor)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("args", [["feed"], ["export", "--format", "json"]])
+def test_output_through_a_link_to_a_pipe_reaches_its_reader(
+    make_site: MakeSite, runner: CliRunner, tmp_path: Path, args: list[str]
+) -> None:
+    # As -o /dev/stdout: a link (to /proc/self/fd/1) leading to a pipe.
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    link = tmp_path / "stdout"
+    link.symlink_to(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    root = make_site()
+    result = invoke(runner, root, *args, "-o", str(link))
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.stderr
+    assert link.is_symlink() and stat.S_ISFIFO(os.stat(link).st_mode)
+    expected = invoke(runner, root, *args).stdout_bytes
+    assert received == [expected]
+
+
+def test_the_html_export_refuses_a_device(
+    make_site: MakeSite, runner: CliRunner, tmp_path: Path
+) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    result = invoke(runner, make_site(), "export", "--format", "html", "-o", str(fifo))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "is a device or a pipe; --format html writes a folder" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
