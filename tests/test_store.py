@@ -19,7 +19,15 @@ from hypothesis import strategies as st
 from opdc_cli import store
 from opdc_cli.content import Site
 from opdc_cli.errors import OpdcError
-from opdc_cli.model import Article, Attachment, Event, Photo, Translation, normalize_body
+from opdc_cli.model import (
+    Article,
+    Attachment,
+    Event,
+    Photo,
+    Translation,
+    ends_before,
+    normalize_body,
+)
 from opdc_cli.scaffold import init_site
 from opdc_cli.site import SiteConfig, load_config
 from opdc_cli.tomlpos import key_positions, locate
@@ -111,6 +119,8 @@ def articles(draw: st.DrawFn) -> Article:
     if draw(st.booleans()):
         start = draw(st.one_of(DAY, WHEN))
         end = draw(st.one_of(st.none(), DAY, WHEN))
+        if end is not None and ends_before(start, end, BANGKOK):
+            start, end = end, start  # an event ending before it starts is refused
         event = Event(start, end, texts())
     return Article(
         id=draw(st.integers(1, 10**9)),
@@ -385,6 +395,131 @@ def test_a_toml_article_error_names_its_line_and_column(
     assert (error.line, error.col, error.code) == (line, col, code)
     assert message in error.message
     assert str(error).startswith(f"{tmp_path / 'articles' / '7.toml'}:{line}:{col}: ")
+
+
+DATED = 'id = 7\ncategory = "headline"\ndate = '
+TITLED = '[th]\ntitle = "x"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "col", "code", "message"),
+    [
+        # Nested past what tomli accepts: the place where it gives up, not a traceback.
+        (
+            "id = 7\n" + GOOD_HEAD + "x = " + "[" * 500 + "]" * 500 + "\n" + TITLED,
+            4,
+            405,
+            "OPDC101",
+            "TOML nested too deeply",
+        ),
+        (
+            "id = 7\n" + GOOD_HEAD + "x = " + "{a = " * 450 + "1" + "}" * 450 + "\n" + TITLED,
+            4,
+            None,
+            "OPDC101",
+            "TOML nested too deeply",
+        ),
+        ("id = 7\n" + GOOD_HEAD + TITLED + ".".join("a" * 1100) + " = 1\n", 6, None, "OPDC101", ""),
+        # Years Python cannot move to UTC, or that no calendar shown holds.
+        (DATED + "0001-01-01T00:00:00+14:00\n" + TITLED, 3, 1, "OPDC115", "1900–2399"),
+        (DATED + "9999-12-31T23:59:59-12:00\n" + TITLED, 3, 1, "OPDC115", "1900–2399"),
+        (DATED + "1899-12-31T23:00:00-07:00\n" + TITLED, 3, 1, "OPDC115", "1900–2399"),
+        (DATED + "1900-01-01T05:00:00+07:00\n" + TITLED, 3, 1, "OPDC115", "(in UTC too)"),
+        (DATED + "2400-01-01T00:00:00+07:00\n" + TITLED, 3, 1, "OPDC115", "1900–2399"),
+        (
+            "id = 7\n"
+            + GOOD_HEAD
+            + "[event]\nstart = 0001-01-01\nend = 0001-01-01T00:00:00+14:00\n"
+            + TITLED,
+            5,
+            1,
+            "OPDC115",
+            "event start: the year must lie in 1900–2399",
+        ),
+        (
+            "id = 7\n" + GOOD_HEAD + "[event]\nstart = 2018-04-25\nend = 9999-12-31\n" + TITLED,
+            6,
+            1,
+            "OPDC115",
+            "event end: the year",
+        ),
+        (
+            "id = 7\n" + GOOD_HEAD + "[event]\nstart = 2018-04-25\nend = 2018-04-24\n" + TITLED,
+            6,
+            1,
+            "OPDC502",
+            "the event ends (2018-04-24) before it starts (2018-04-25): fix start or end",
+        ),
+        (
+            "id = 7\n" + GOOD_HEAD + '[th]\ntitle = "' + "ก" * 2001 + '"\n',
+            5,
+            1,
+            "OPDC405",
+            "'title' is 2,001 characters long, more than the 2,000 it may have",
+        ),
+        (
+            "id = 7\n" + GOOD_HEAD + 'tags = ["' + "x" * 3000 + '"]\n' + TITLED,
+            4,
+            1,
+            "OPDC405",
+            "'tags' is 3,000 characters long",
+        ),
+        (
+            "id = 7\n" + GOOD_HEAD + TITLED + 'body = "' + "ข" * 200_001 + '"\n',
+            6,
+            1,
+            "OPDC405",
+            "'body' is 200,001 characters long, more than the 200,000",
+        ),
+        (
+            "id = 7\n" + GOOD_HEAD + TITLED + 'body = "' + "ข" * 1_500_000 + '"\n',
+            1,
+            1,
+            "OPDC104",
+            "larger than the 4 MB an article file may be",
+        ),
+    ],
+)
+def test_what_no_article_needs_is_refused_at_its_place(
+    tmp_path: Path,
+    config: SiteConfig,
+    text: str,
+    line: int,
+    col: int | None,
+    code: str,
+    message: str,
+) -> None:
+    error = error_reading(tmp_path / "articles" / "7.toml", text, config)
+    assert (error.line, error.code) == (line, code)
+    if col is not None:
+        assert error.col == col
+    assert message in error.message
+
+
+def test_a_text_form_body_too_long_is_refused_where_it_starts(
+    tmp_path: Path, config: SiteConfig
+) -> None:
+    text = "+++\nid = 7\n" + GOOD_HEAD + 'title = "x"\n+++\n' + "ค" * 200_001 + "\n"
+    error = error_reading(tmp_path / "7.th.txt", text, config)
+    assert (error.line, error.col, error.code) == (7, 1, "OPDC405")
+
+
+def test_names_that_look_like_articles_are_told_how_to_be_one() -> None:
+    assert store.misnamed("26471.toml") is None
+    assert store.misnamed("notes.txt") is None
+    assert store.misnamed("26471-draft.toml") is None
+    for name, fixed in [
+        ("26471 .toml", "26471.toml"),
+        ("26471.TOML", "26471.toml"),
+        ("๒๖๔๗๑.toml", "26471.toml"),
+        ("26471.th.TXT", "26471.th.txt"),
+    ]:
+        why = store.misnamed(name)
+        assert why is not None and why.endswith(f"rename it {fixed}"), name
+        assert store.classify(Path(name)) is None
+    assert "regular file" in (store.misnamed("26471.toml", regular=False) or "")
+    assert "15 digits" in (store.misnamed(f"{10**15}.toml") or "")
+    assert store.classify(Path(f"{10**15 - 1}.toml")) is not None
 
 
 def text_article(front: str, body: str = "เนื้อหา\n") -> str:

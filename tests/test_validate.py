@@ -30,9 +30,10 @@ from typer.testing import CliRunner
 from opdc_cli import store
 from opdc_cli.cli import app
 from opdc_cli.errors import OpdcError
-from opdc_cli.report import clean, github_lines, json_text, summary, text_lines
+from opdc_cli.report import github_lines, json_text, summary, text_lines
 from opdc_cli.scaffold import init_site
 from opdc_cli.site import check_config
+from opdc_cli.textio import visible
 from opdc_cli.validate import POOL_THRESHOLD, Problem, Result, check_image, validate_site
 
 DATA = Path(__file__).parent / "data" / "validate" / "site"
@@ -434,7 +435,7 @@ def test_report_formats(tmp_path: Path) -> None:
         "1 error, 1 warning, 1 info in 2 of 120 articles and media/x.jpg"
     )
     assert summary([], 1, tmp_path) == "no problems in 1 article"
-    assert clean("a\x1b[2Jb\u2028") == "a\\x1b[2Jb\\u2028"
+    assert visible("a\x1b[2Jb\u2028") == "a\\x1b[2Jb\\u2028"
 
 
 # --- the command ---------------------------------------------------------------------------

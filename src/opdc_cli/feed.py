@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from opdc_cli import thai, urls
 from opdc_cli.content import Query, Site
 from opdc_cli.errors import OpdcError, UsageError
-from opdc_cli.fsutil import write_if_changed
+from opdc_cli.fsutil import write_output
 from opdc_cli.gallery import media_path, web_name
 from opdc_cli.model import Article, paragraphs_of
 from opdc_cli.publish import Gate
@@ -377,13 +377,14 @@ def _drop_clock_date(root: etree._Element) -> None:
 
 
 def write_file(path: Path, data: bytes) -> bool:
-    """Write a feed atomically unless `path` already holds exactly `data`; say if it wrote.
+    """Write a feed atomically unless `path` already holds exactly `data` (a device or
+    a pipe is written as a stream); say if it wrote.
 
     A file system error (a folder that is a file, a full disk) becomes an OpdcError
     naming the path.
     """
     try:
-        return write_if_changed(path, data)
+        return write_output(path, data, unless_same=True)
     except OSError as exc:
         raise OpdcError(f"cannot write the feed: {exc.strerror or exc}", path) from None
 

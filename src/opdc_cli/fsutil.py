@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -217,3 +218,33 @@ def locked(path: Path, *, timeout: float, busy: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def is_stream(path: Path) -> bool:
+    """True when `path` (its link followed) is something other than a regular file
+    or a folder: a device such as /dev/null or /dev/stdout, a pipe, a socket."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def write_output(path: Path, data: bytes | str, *, unless_same: bool = False) -> bool:
+    """Write a command's output to `path` (`-o`); say if it wrote.
+
+    A file is replaced atomically (with `unless_same`, left alone when it already
+    holds `data`). A device or a pipe is written as a stream, opened and written,
+    never read first nor renamed over: a rename would put a plain file in place of
+    /dev/null, and reading /dev/urandom to compare would never end.
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if is_stream(path):
+        with open(path, "wb") as stream:
+            stream.write(data)
+        return True
+    if unless_same:
+        return write_if_changed(path, data)
+    atomic_write(path, data)
+    return True

@@ -24,6 +24,9 @@ from opdc_cli.model import Article, Photo
 ORIGINAL_RE = re.compile(r"^img(\d+)_(\d+)\.([A-Za-z0-9]+)$")
 WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
 MANIFEST = ".resize.json"
+# The longest name part, in UTF-8 bytes: file systems allow 255, and the web size
+# and thumbnail add "_resize.jpg" to a photo's name.
+MAX_NAME_BYTES = 240
 
 
 def original_name(article_id: int, number: int, ext: str) -> str:
@@ -85,6 +88,8 @@ def check_media_name(name: str) -> str | None:
         return "a Windows-reserved name (CON, NUL, …) is not allowed"
     if any(part in ("", ".") for part in parts):
         return "the path has an empty or '.' part"
+    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES for part in parts):
+        return f"a name longer than {MAX_NAME_BYTES} bytes: give the file a shorter name"
     return None
 
 

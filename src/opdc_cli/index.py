@@ -121,7 +121,7 @@ def _scan(folder: int, prefix: str, cutoff_ns: int, plan: Layout) -> None:
     # store.walk and store.classify, without making a Path per file: the same
     # names are skipped and kept (the cached and direct answers must agree).
     # `folder` is an open descriptor: each stat then looks up one name, not a path.
-    toml_name, text_name = store.TOML_NAME.match, store.TEXT_NAME.match
+    parse_name = store.parse_name
     groups, sigs = plan.groups, plan.sigs
     with os.scandir(folder) as listing:
         entries = list(listing)
@@ -130,15 +130,11 @@ def _scan(folder: int, prefix: str, cutoff_ns: int, plan: Layout) -> None:
         if name.startswith("."):
             continue
         if entry.is_file(follow_symlinks=False):
-            lang = None
-            match = toml_name(name)
-            if match is None:
-                match = text_name(name)
-                if match is None:
-                    continue
-                lang = match[2]
+            parsed = parse_name(name)
+            if parsed is None:
+                continue
+            article_id, lang = parsed
             st = entry.stat(follow_symlinks=False)
-            article_id = int(match[1])
             path = prefix + name
             sig = f"{path}\0{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
             file = _File(path, article_id, lang, sig)

@@ -758,6 +758,9 @@ def render(data: bytes, settings: MediaSettings) -> tuple[Rendered, Rendered]:
             im.draft("RGB", (math.ceil(im.width * scale), math.ceil(im.height * scale)))
         icc = im.info.get("icc_profile")
         _load(im)
+        # Pillow turns a TIFF upright as it loads it, and drops its orientation tag:
+        # asked again now, it is not turned a second time.
+        orientation = _orientation(im)
         try:
             image = _working_mode(im)
             web = _to_srgb(_upright(image, settings.resize_width, orientation), icc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Literal
 
@@ -12,6 +12,20 @@ Status = Literal["draft", "published"]
 State = Literal["draft", "scheduled", "published"]
 STATUSES: tuple[Status, ...] = ("draft", "published")
 FORMS = ("toml", "txt")
+
+# The years a date may lie in, read in its own offset and in UTC. Every output
+# shows it in some zone and the Thai pages add 543: far beyond this, Python's
+# dates overflow; a year of 2400 or more is a Buddhist-era year typed as CE.
+FIRST_YEAR = 1900
+LAST_YEAR = 2399
+# The largest article id: 15 digits, which SQLite, JSON readers (exact to 2**53)
+# and file names all hold.
+MAX_ID = 10**15 - 1
+# The longest text a field may hold, in characters: a body of about a hundred
+# pages; a title, caption or tag far longer than any real one. Beyond this, the
+# terminal, the feed and the pages would take minutes over a single article.
+MAX_BODY = 200_000
+MAX_TEXT = 2_000
 
 
 def language_name(lang: str) -> str:
@@ -49,6 +63,33 @@ def is_aware(value: date | datetime) -> bool:
     if not isinstance(value, datetime):
         return True
     return value.tzinfo is not None and value.utcoffset() is not None
+
+
+def year_problem(value: date | datetime) -> str | None:
+    """Why `value` cannot be an article's date or an event's, or None when it can."""
+    years = [value.year]
+    if isinstance(value, datetime) and is_aware(value):
+        try:
+            years.append(value.astimezone(UTC).year)
+        except OverflowError:
+            years.append(value.year - 1 if value.year == 1 else value.year + 1)
+    if all(FIRST_YEAR <= year <= LAST_YEAR for year in years):
+        return None
+    if FIRST_YEAR <= value.year - 543 <= LAST_YEAR:
+        return f"year {value.year} looks like a Buddhist-era year: write {value.year - 543}"
+    return f"the year must lie in {FIRST_YEAR}–{LAST_YEAR} (in UTC too), not {value.isoformat()}"
+
+
+def ends_before(start: date | datetime, end: date | datetime, tz: tzinfo) -> bool:
+    """True when an event's `end` comes before its `start`; a whole day against a
+    time compares calendar days in `tz` (the site's zone)."""
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        return end < start
+    return _as_day(end, tz) < _as_day(start, tz)
+
+
+def _as_day(value: date | datetime, tz: tzinfo) -> date:
+    return value.astimezone(tz).date() if isinstance(value, datetime) else value
 
 
 def publication_state(status: str, date: datetime, now: datetime) -> State:

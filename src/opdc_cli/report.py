@@ -9,20 +9,11 @@ it, written with forward slashes, so the same content gives the same bytes.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from opdc_cli.textio import visible
 from opdc_cli.validate import SEVERITIES, Problem
-
-# A message may quote what the user wrote (a key, a link): never let it break a line
-# or send terminal escapes.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def clean(text: str) -> str:
-    """`text` with control characters and line breaks written as escapes such as \\x1b."""
-    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def display_path(path: Path, base: Path) -> str:
@@ -45,7 +36,7 @@ def where(problem: Problem, base: Path) -> str:
 
 def text_lines(problems: Iterable[Problem], base: Path) -> str:
     """One line per problem: `path:line:col: CODE message`."""
-    return "".join(f"{where(p, base)}: {p.code} {clean(p.message)}\n" for p in problems)
+    return "".join(f"{visible(where(p, base))}: {p.code} {visible(p.message)}\n" for p in problems)
 
 
 def record(problem: Problem, base: Path) -> dict[str, object]:
@@ -71,7 +62,8 @@ _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def _github_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # Line breaks encoded as GitHub reads them; any other control character shown.
+    return visible(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _github_property(text: str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -26,15 +27,20 @@ from opdc_cli.errors import OpdcError
 from opdc_cli.fsutil import atomic_write, create_exclusive
 from opdc_cli.model import (
     FORMS,
+    MAX_BODY,
+    MAX_ID,
+    MAX_TEXT,
     STATUSES,
     Article,
     Attachment,
     Event,
     Photo,
     Translation,
+    ends_before,
     is_aware,
     language_name,
     normalize_body,
+    year_problem,
 )
 from opdc_cli.site import SiteConfig
 from opdc_cli.textio import decode_text, parse_toml
@@ -44,6 +50,9 @@ from opdc_cli.tomlpos import KeyPath, key_positions, locate
 TOML_NAME = re.compile(r"^(\d+)\.toml\Z", re.ASCII)
 TEXT_NAME = re.compile(r"^(\d+)\.([a-z]{2,3})\.txt\Z", re.ASCII)
 FENCE = "+++"
+# An article file's largest size: several times the longest bodies in every
+# language (model.MAX_BODY), far below what would take minutes to parse.
+MAX_FILE_BYTES = 4 * 2**20
 
 SHARED_KEYS = ("id", "category", "date", "status", "tags")
 TEXT_KEYS = ("title", "summary", "credit", "body")
@@ -63,38 +72,88 @@ class ArticleFile:
         return "toml" if self.lang is None else "txt"
 
 
+def parse_name(name: str) -> tuple[int, str | None] | None:
+    """(id, language) from an article file's name, the language None for the TOML
+    form; None when `name` is not an article's (index.py's scan asks this too)."""
+    match = TOML_NAME.match(name) or TEXT_NAME.match(name)
+    if match is None:
+        return None
+    article_id = int(match[1])
+    if article_id > MAX_ID:
+        return None
+    return article_id, match[2] if match.re is TEXT_NAME else None
+
+
 def classify(path: Path) -> ArticleFile | None:
     """The ArticleFile for `path` if its name is an article's, else None."""
-    match = TOML_NAME.match(path.name)
-    if match:
-        return ArticleFile(path, int(match.group(1)), None)
-    match = TEXT_NAME.match(path.name)
-    if match:
-        return ArticleFile(path, int(match.group(1)), match.group(2))
-    return None
+    parsed = parse_name(path.name)
+    return None if parsed is None else ArticleFile(path, *parsed)
+
+
+def misnamed(name: str, *, regular: bool = True) -> str | None:
+    """Why a file named `name` in articles/ is not read though it looks like an
+    article's (`26471.TOML`, `26471 .toml`, Thai digits, a symbolic link), with the
+    fix; None for an article's name or one that is clearly something else."""
+    if parse_name(name) is not None:
+        if regular:
+            return None
+        return (
+            "it is not a regular file (a symbolic link, a pipe…): put the article file itself here"
+        )
+    # Thai (and other) digits as ASCII, no spaces, lower case: an article's name?
+    fixed = "".join(
+        str(unicodedata.decimal(char)) if unicodedata.decimal(char, None) is not None else char
+        for char in name
+        if not char.isspace()
+    ).lower()
+    match = TOML_NAME.match(fixed) or TEXT_NAME.match(fixed)
+    if match is None:
+        return None
+    if int(match[1]) > MAX_ID:
+        return (
+            f"id {match[1]} is longer than the {len(str(MAX_ID))} digits an id may have: "
+            "give the article a new id (opdc new-article allocates free ones)"
+        )
+    return f"an article file's name is <id>.toml or <id>.<lang>.txt in ASCII: rename it {fixed}"
 
 
 def walk(folder: Path) -> Iterator[os.DirEntry[str]]:
-    """Every regular file below `folder`, skipping hidden names (editor and git files)."""
+    """Everything below `folder` but folders (files, links, pipes), skipping hidden
+    names (editor and git files)."""
     try:
         entries = list(os.scandir(folder))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return
     for entry in entries:
         if entry.name.startswith("."):
             continue
         if entry.is_dir(follow_symlinks=False):
             yield from walk(Path(entry.path))
-        elif entry.is_file(follow_symlinks=False):
+        else:
             yield entry
 
 
 def scan(articles_dir: Path) -> list[ArticleFile]:
     """Every article file under `articles_dir`, sorted by path."""
-    found = (classify(Path(entry.path)) for entry in walk(articles_dir))
+    found = (
+        classify(Path(entry.path))
+        for entry in walk(articles_dir)
+        if entry.is_file(follow_symlinks=False)
+    )
     # The order of Path comparison (by parts), with tuples compared in C: sorting the
     # dataclasses themselves cost a third of a second on 10,000 articles.
     return sorted((f for f in found if f is not None), key=lambda f: f.path.parts)
+
+
+def misnamed_files(folder: Path) -> list[tuple[Path, str]]:
+    """The files below `folder` that look like articles but are not read, each with
+    why and what to do (see `misnamed`), sorted by path."""
+    found = []
+    for entry in walk(folder):
+        why = misnamed(entry.name, regular=entry.is_file(follow_symlinks=False))
+        if why is not None:
+            found.append((Path(entry.path), why))
+    return sorted(found, key=lambda item: item[0].parts)
 
 
 # --- reading ------------------------------------------------------------------------
@@ -151,7 +210,18 @@ class _Doc:
         if not isinstance(value, str):
             self.problem((*where, key), f"'{key}' must be a string in double quotes", "OPDC112")
             return ""
+        limit = MAX_BODY if key == "body" else MAX_TEXT
+        if len(value) > limit:
+            self.problem((*where, key), too_long(key, len(value), limit), "OPDC405")
+            return ""
         return value
+
+
+def too_long(what: str, length: int, limit: int) -> str:
+    """The message for a text longer than its field allows."""
+    return (
+        f"'{what}' is {length:,} characters long, more than the {limit:,} it may have: shorten it"
+    )
 
 
 def _read_doc(path: Path, data: bytes, form: str) -> tuple[_Doc, str]:
@@ -231,12 +301,9 @@ def _shared(doc: _Doc, config: SiteConfig, expected_id: int) -> dict[str, Any]:
             f"'date' has no time zone: write it as {when.isoformat()}+07:00 (or your offset)",
             "OPDC115",
         )
-    elif when.year > 2400:
-        doc.problem(
-            ("date",),
-            f"year {when.year} looks like a Buddhist-era year: write {when.year - 543}",
-            "OPDC115",
-        )
+    elif (why := year_problem(when)) is not None:
+        doc.problem(("date",), f"'date': {why}", "OPDC115")
+        when = None
     out["date"] = when
 
     status = data.get("status", "published")
@@ -250,6 +317,10 @@ def _shared(doc: _Doc, config: SiteConfig, expected_id: int) -> dict[str, Any]:
     tags = data.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         doc.problem(("tags",), 'tags must be a list of strings, e.g. tags = ["GovLab"]', "OPDC112")
+        tags = []
+    elif any(len(t) > MAX_TEXT for t in tags):
+        longest = max(len(t) for t in tags)
+        doc.problem(("tags",), too_long("tags", longest, MAX_TEXT), "OPDC405")
         tags = []
     out["tags"] = tuple(tags)
     return out
@@ -265,6 +336,10 @@ def _when(doc: _Doc, where: KeyPath, key: str, raw: Any) -> date | datetime | No
         doc.problem(
             (*where, key), f"'{key}' has no time zone: add its offset, e.g. +07:00", "OPDC115"
         )
+        return None
+    why = year_problem(raw)
+    if why is not None:
+        doc.problem((*where, key), f"event {key}: {why}", "OPDC115")
         return None
     return raw
 
@@ -300,13 +375,14 @@ def _items(
     return items
 
 
-def _event(doc: _Doc, lang: str | None, languages: tuple[str, ...]) -> Event | None:
+def _event(doc: _Doc, lang: str | None, config: SiteConfig) -> Event | None:
     raw = doc.data.get("event")
     if raw is None:
         return None
     if not isinstance(raw, dict):
         doc.problem(("event",), "'event' must be a table: [event] start = … end = …", "OPDC112")
         return None
+    languages = config.languages
     allowed = ["start", "end", "place"] if lang else ["start", "end", *languages]
     doc.unknown(raw, ("event",), allowed)
     start = _when(doc, ("event",), "start", raw.get("start"))
@@ -315,6 +391,14 @@ def _event(doc: _Doc, lang: str | None, languages: tuple[str, ...]) -> Event | N
         if "start" not in raw:
             doc.problem(("event",), "an event needs a start date: start = 2018-04-25", "OPDC110")
         return None
+    if end is not None and ends_before(start, end, config.tz):
+        doc.problem(
+            ("event", "end"),
+            f"the event ends ({end.isoformat()}) before it starts ({start.isoformat()}): "
+            "fix start or end",
+            "OPDC502",
+        )
+        end = None
     if lang:
         places = {lang: doc.text_value(raw, ("event",), "place")} if "place" in raw else {}
     else:
@@ -328,7 +412,17 @@ def _translation(
     title = doc.text_value(table, where, "title")
     if "title" not in table:
         doc.problem(where, "missing 'title': add title = \"…\"", "OPDC110")
-    text = doc.text_value(table, where, "body") if body is None else body
+    if body is None:
+        text = doc.text_value(table, where, "body")
+    elif len(body) > MAX_BODY:
+        # The body of the text form follows the front matter and its two +++ lines.
+        line = doc.text.count("\n") + 3
+        doc.problems.append(
+            OpdcError(too_long("body", len(body), MAX_BODY), doc.path, line, 1, "OPDC405")
+        )
+        text = ""
+    else:
+        text = body
     return Translation(
         title=title,
         body=normalize_body(text),
@@ -366,7 +460,7 @@ def _toml_article(doc: _Doc, file: ArticleFile, config: SiteConfig) -> Article |
         doc.problem((), f"no language table: add [{languages[0]}] with a title and body", "OPDC110")
     photos = _items(doc, "photos", None, None, languages)
     attachments = _items(doc, "attachments", None, None, languages)
-    event = _event(doc, None, languages)
+    event = _event(doc, None, config)
     if not _buildable(shared):
         return None
     return Article(
@@ -414,7 +508,7 @@ def _text_part(doc: _Doc, body: str, file: ArticleFile, config: SiteConfig) -> _
         translation,
         _items(doc, "photos", "caption", lang, config.languages),
         _items(doc, "attachments", "title", lang, config.languages),
-        _event(doc, lang, config.languages),
+        _event(doc, lang, config),
         doc,
     )
     return part
@@ -574,9 +668,21 @@ def read_article(
 
 def _read_bytes(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            # Only as much as an article may hold: a runaway file is refused unread.
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise OpdcError(f"cannot read the file: {exc.strerror}", path, code="OPDC100") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise OpdcError(
+            f"the file is larger than the {MAX_FILE_BYTES // 2**20} MB an article file may be: "
+            "is it an article? Split it, or move what is not text to media/",
+            path,
+            1,
+            1,
+            "OPDC104",
+        )
+    return data
 
 
 def group(files: Iterable[ArticleFile]) -> tuple[dict[int, list[ArticleFile]], list[OpdcError]]:

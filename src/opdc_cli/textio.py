@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from opdc_cli.errors import OpdcError
 
 BOM = b"\xef\xbb\xbf"
+
+# C0 and C1 control characters, tab and newline aside: from content they would
+# drive a terminal (ESC starts a sequence that can clear it, set its title or
+# write the clipboard; BEL rings) or break a page.
+CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# What a one-line message must not hold: every control character, line breaks too.
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def drop_controls(text: str) -> str:
+    """`text` without control characters (tabs and newlines kept): content to show."""
+    return CONTROLS.sub("", text)
+
+
+def visible(text: str) -> str:
+    """`text` with control characters and line breaks written as escapes such as
+    \\x1b: a message quoting what someone wrote (a key, a category, a folder name)
+    stays one harmless line, and still shows what is there."""
+    return UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def looks_like_cp874(data: bytes) -> bool:
@@ -57,3 +77,46 @@ def parse_toml(path: Path, text: str, *, line_offset: int = 0) -> dict[str, Any]
         line = exc.lineno + line_offset if exc.lineno is not None else None
         # tomli's msg is the bare reason; the position is ours to format.
         raise OpdcError(f"TOML syntax error: {exc.msg}", path, line, exc.colno, "OPDC101") from None
+    except RecursionError:
+        # tomli refuses arrays or tables nested over 400 levels and keys of over
+        # 1,000 dotted parts (or runs out of stack): say where, as for a syntax error.
+        line, col = _recursion_place(text)
+        raise OpdcError(
+            "TOML nested too deeply (arrays or tables inside each other hundreds of levels "
+            "deep, or a key of a thousand dotted parts): no article needs that; remove it",
+            path,
+            line + line_offset,
+            col,
+            "OPDC101",
+        ) from None
+
+
+def _recursion_place(text: str) -> tuple[int, int]:
+    """(line, col) of the character at which parsing `text` starts to recurse too deep.
+
+    tomli reads from left to right and gives up as soon as it is too deep, so the
+    shortest prefix that fails the same way ends there: found by bisection, a few
+    dozen parses, only on this error's path.
+    """
+    import tomli
+
+    def too_deep(end: int) -> bool:
+        try:
+            tomli.loads(text[:end])
+        except RecursionError:
+            return True
+        except tomli.TOMLDecodeError:
+            return False
+        return False
+
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high) // 2
+        if too_deep(middle):
+            high = middle
+        else:
+            low = middle + 1
+    offset = max(0, low - 1)
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, col

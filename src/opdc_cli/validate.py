@@ -20,7 +20,7 @@ import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -513,6 +513,8 @@ class ArticleChecker:
         return f"{located.article.id}.{lang}.txt" if located.text_form else f"[{lang}]"
 
     def _dates(self, located: Located) -> None:
+        # An event's years and order are the reader's rules (store.py): they come
+        # with the file's other problems, since every command refuses such an article.
         article = located.article
         source = located.primary
         if self.now is not None and article.status == "published" and article.date > self.now:
@@ -522,30 +524,6 @@ class ArticleChecker:
                 "OPDC501",
                 "info",
                 f"scheduled: dated {article.date.isoformat()}, it appears when that time comes",
-                article.id,
-            )
-        event = article.event
-        if event is None:
-            return
-        for key, value in (("start", event.start), ("end", event.end)):
-            if value is not None and value.year > 2400:
-                self._at(
-                    source,
-                    ("event", key),
-                    "OPDC115",
-                    "error",
-                    f"event {key} year {value.year} looks like a Buddhist-era year: "
-                    f"write {value.year - 543}",
-                    article.id,
-                )
-        if event.end is not None and _ends_before(event.start, event.end, self.config):
-            self._at(
-                source,
-                ("event", "end"),
-                "OPDC502",
-                "error",
-                f"the event ends ({event.end.isoformat()}) before it starts "
-                f"({event.start.isoformat()}): fix start or end",
                 article.id,
             )
 
@@ -793,17 +771,6 @@ def find_links(text: str) -> Iterator[tuple[int, str, str]]:
         colon = text.find(":", colon + 1)
 
 
-def _ends_before(start: date | datetime, end: date | datetime, config: SiteConfig) -> bool:
-    if isinstance(start, datetime) and isinstance(end, datetime):
-        return end < start
-    # A whole day against a time: compare calendar days in the site's zone.
-    return _as_day(end, config) < _as_day(start, config)
-
-
-def _as_day(value: date | datetime, config: SiteConfig) -> date:
-    return value.astimezone(config.tz).date() if isinstance(value, datetime) else value
-
-
 @dataclass
 class Listing:
     """What media/<id>/ holds, hidden names aside."""
@@ -922,9 +889,15 @@ class Scope:
     everything: bool = True
     site_file: bool = False
     ids: frozenset[int] = frozenset()
+    # The named files and folders under articles/: a misnamed file is reported
+    # when it, or a folder holding it, is named.
+    articles: tuple[Path, ...] = ()
 
     def covers(self, article_id: int) -> bool:
         return self.everything or article_id in self.ids
+
+    def covers_file(self, path: Path) -> bool:
+        return self.everything or any(path.is_relative_to(named) for named in self.articles)
 
 
 ID_NAME = re.compile(r"[0-9]+")
@@ -944,6 +917,7 @@ def select(root: Path, paths: Iterable[Path]) -> Scope:
     media_dir = root / "media"
     site_file = False
     ids: set[int] = set()
+    named: list[Path] = []
     for raw in given:
         # Only the folder is resolved: a symbolic link under media/ is judged where it is.
         absolute = Path(os.path.abspath(raw))
@@ -957,6 +931,7 @@ def select(root: Path, paths: Iterable[Path]) -> Scope:
         if path == root / SITE_FILE:
             site_file = True
         elif path.is_relative_to(articles_dir):
+            named.append(path)
             if path.is_dir():
                 ids.update(found.id for found in store.scan(path))
             else:
@@ -969,7 +944,7 @@ def select(root: Path, paths: Iterable[Path]) -> Scope:
             first = path.relative_to(media_dir).parts[0]
             if ID_NAME.fullmatch(first):
                 ids.add(int(first))
-    return Scope(everything=False, site_file=site_file, ids=frozenset(ids))
+    return Scope(everything=False, site_file=site_file, ids=frozenset(ids), articles=tuple(named))
 
 
 def _media_ids(media_dir: Path) -> list[int]:
@@ -1019,6 +994,7 @@ def validate_site(
     selected = [group for article_id, group in sorted(groups.items()) if scope.covers(article_id)]
     problems += _check_all(checker, selected, jobs)
     problems += _orphans(root / "media", set(groups), scope)
+    problems += _misnamed(root / "articles", scope)
     if config is None:
         # Without categories every article's would be "unknown": say it once, above.
         problems = [p for p in problems if p.code != "OPDC114"]
@@ -1054,6 +1030,15 @@ def _duplicate(root: Path, extra: ArticleFile, kept: list[ArticleFile]) -> list[
     ]
     _, errors = store.check_article([extra], SiteConfig(root / SITE_FILE, ("th", "en"), {}, {}))
     return problems + [from_error(e, extra.id) for e in errors if e.code != "OPDC114"]
+
+
+def _misnamed(articles_dir: Path, scope: Scope) -> list[Problem]:
+    """Files of articles/ named almost as articles are, which no command reads."""
+    return [
+        Problem(path, None, None, "OPDC124", "warning", f"not read as an article: {why}", None)
+        for path, why in store.misnamed_files(articles_dir)
+        if scope.covers_file(path)
+    ]
 
 
 def _orphans(media_dir: Path, article_ids: set[int], scope: Scope) -> list[Problem]:

@@ -616,7 +616,7 @@ def _print_raw(site: Site, article_id: int, lang: str | None) -> None:
     files.sort(key=lambda f: (order.index(f.lang) if f.lang in order else len(order), f.path))
     for file in files:
         if len(files) > 1:
-            err().print(f"[dim]# {display_path(file.path)}[/]")
+            err().print(f"[dim]# {escape(display_path(file.path))}[/]")
         sys.stdout.flush()
         sys.stdout.buffer.write(file.path.read_bytes())
         sys.stdout.buffer.flush()

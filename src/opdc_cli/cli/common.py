@@ -231,9 +231,14 @@ def usage(message: str) -> NoReturn:
 
 
 def escape(text: str) -> str:
+    """`text` safe to print through rich: markup escaped, control characters shown
+    as escapes (\\x1b), so a category, key or folder name quoted in a message
+    cannot drive the terminal."""
     from rich.markup import escape as rich_escape
 
-    return rich_escape(text)
+    from opdc_cli.textio import visible
+
+    return rich_escape(visible(text))
 
 
 def parse_when(value: str | None, tz: object, option: str) -> datetime | None:

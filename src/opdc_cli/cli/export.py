@@ -36,6 +36,7 @@ from opdc_cli.cli.common import (
     warn,
 )
 from opdc_cli.content import Site
+from opdc_cli.fsutil import is_stream
 
 
 class ExportFormat(StrEnum):
@@ -155,6 +156,8 @@ def export(
             )
         if output is None:
             usage("--format html needs -o DIR, the folder to write the site into")
+        if is_stream(output):
+            usage(f"-o {output}: is a device or a pipe; --format html writes a folder of files")
         _export_html(site, output, clean, with_originals, jobs, force)
         return
     for name, value in (
@@ -168,7 +171,7 @@ def export(
     if excel and fmt is not ExportFormat.csv:
         usage("--excel is for --format csv")
     from opdc_cli.export.data import export_data
-    from opdc_cli.fsutil import atomic_write
+    from opdc_cli.fsutil import write_output
     from opdc_cli.publish import Gate
 
     if output is not None and str(output) != "-":
@@ -195,7 +198,7 @@ def export(
     else:
         if output.is_dir():
             usage(f"-o {output}: is a folder; --format {fmt.value} writes one file")
-        atomic_write(output, data)
+        write_output(output, data)
         err().print(f"[green]wrote[/] {len(articles)} article(s) to {display_path(output)}")
     if report_publication(site, gate):
         raise typer.Exit(1)

@@ -133,13 +133,14 @@ def _print_report(problems: Sequence[Problem], base: Path) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from opdc_cli.report import clean, display_path
+    from opdc_cli.report import display_path
+    from opdc_cli.textio import visible
 
     console = out()
     for number, (path, group) in enumerate(groupby(problems, key=lambda p: p.path)):
         if number:
             console.print()
-        console.print(Text(display_path(path, base), style="bold underline"))
+        console.print(Text(visible(display_path(path, base)), style="bold underline"))
         table = Table.grid(padding=(0, 2))
         # Fixed widths, so that every file's rows line up with the others'.
         table.add_column(justify="right", no_wrap=True, min_width=9)
@@ -152,7 +153,7 @@ def _print_report(problems: Sequence[Problem], base: Path) -> None:
                 Text(place),
                 Text(problem.severity, style=STYLES[problem.severity]),
                 Text(problem.code, style="dim"),
-                Text(clean(problem.message)),
+                Text(visible(problem.message)),
             )
         console.print(table)
 

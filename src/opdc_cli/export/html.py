@@ -56,6 +56,7 @@ from opdc_cli.media import private_copy
 from opdc_cli.model import Article
 from opdc_cli.publish import Gate, not_published
 from opdc_cli.site import SITE_FILE, SiteConfig
+from opdc_cli.textio import drop_controls
 
 if TYPE_CHECKING:
     import jinja2
@@ -147,7 +148,20 @@ def _environment(templates: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
         auto_reload=False,
+        finalize=_without_controls,
     )
+
+
+def _without_controls(value: object) -> object:
+    """Every value a template prints, without control characters: an ESC or BEL in a
+    title or a category name has no place in a page (validate reports it, OPDC401)."""
+    import markupsafe
+
+    if isinstance(value, markupsafe.Markup):
+        return markupsafe.Markup(drop_controls(str(value)))
+    if isinstance(value, str):
+        return drop_controls(value)
+    return value
 
 
 def _template_error(exc: Exception, templates: Path) -> OpdcError:
