@@ -148,7 +148,7 @@ def spawn_on_terminal(
 def read_until(master: int, needle: str, times: int, seen: bytearray) -> None:
     """Read the terminal into `seen` until `needle` has appeared `times` times."""
     while text_of(seen).count(needle) < times:
-        ready, _, _ = select.select([master], [], [], 30)
+        ready, _, _ = select.select([master], [], [], 120)
         assert ready, f"no more output; so far: {text_of(seen)!r}"
         try:
             chunk = os.read(master, 4096)
@@ -164,7 +164,7 @@ def text_of(data: bytearray) -> str:
 
 def read_to_end(master: int, seen: bytearray) -> str:
     while True:
-        ready, _, _ = select.select([master], [], [], 30)
+        ready, _, _ = select.select([master], [], [], 120)
         assert ready, f"no more output; so far: {text_of(seen)!r}"
         try:
             chunk = os.read(master, 4096)
