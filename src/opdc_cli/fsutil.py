@@ -143,7 +143,8 @@ def _process_start(pid: int) -> float | None:
     except ProcessLookupError:
         return None
     except (PermissionError, OverflowError, ValueError):
-        pass  # another user's process: alive
+        # Another user's process: alive.
+        pass
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:

@@ -12,6 +12,7 @@ is a link out of the output folder.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -130,11 +131,10 @@ class Output:
             have = None
         if have is None:
             target.parent.mkdir(parents=True, exist_ok=True)
-            try:
+            # No links on this file system (or the name appeared meanwhile): copy below.
+            with contextlib.suppress(OSError):
                 os.link(source, target)
                 return "written", fingerprint
-            except OSError:
-                pass  # no links on this file system (or the name appeared): copy below
         elif not stat.S_ISREG(have.st_mode):
             return "conflict", fingerprint
         elif (have.st_ino, have.st_dev) == (want.st_ino, want.st_dev) or (
