@@ -28,9 +28,9 @@ from typer.testing import CliRunner
 from opdc_cli import store
 from opdc_cli.cli import app
 from opdc_cli.content import Site
-from opdc_cli.export import html as html_export
 from opdc_cli.export.data import CSV_COLUMNS
-from opdc_cli.export.html import MANIFEST, export_site, state_folder
+from opdc_cli.export.site import MANIFEST, export_site, state_folder
+from opdc_cli.export.site import work as export_work
 from opdc_cli.gallery import format_kb
 from opdc_cli.labels import label
 from opdc_cli.model import Article, Photo, Translation
@@ -702,7 +702,7 @@ def test_worker_processes_write_the_same_bytes(
     single, pooled = tmp_path / "single", tmp_path / "pooled"
     now = datetime(2025, 1, 1, tzinfo=BANGKOK)
     export_site(Site.open(root, cache=False), single, jobs=1, now=now)
-    monkeypatch.setattr(html_export, "POOL_THRESHOLD", 1)
+    monkeypatch.setattr(export_work, "POOL_THRESHOLD", 1)
     report = export_site(Site.open(root, cache=False), pooled, jobs=2, now=now)
     assert report.reread == 12
     names = sorted(p.relative_to(single).as_posix() for p in single.rglob("*") if p.is_file())

@@ -21,8 +21,8 @@ from typer.testing import CliRunner, Result
 from opdc_cli import store
 from opdc_cli.cli import app
 from opdc_cli.content import Site
-from opdc_cli.export.html import MANIFEST, state_folder
 from opdc_cli.export.owned import safe_relative
+from opdc_cli.export.site import MANIFEST, state_folder
 from opdc_cli.fsutil import TEMP_RE
 from opdc_cli.model import Article, Photo
 from opdc_cli.validate import validate_site

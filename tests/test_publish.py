@@ -27,7 +27,7 @@ from typer.testing import CliRunner, Result
 from opdc_cli import store
 from opdc_cli.cli import app
 from opdc_cli.content import Site
-from opdc_cli.export.html import export_site, state_folder
+from opdc_cli.export.site import export_site, state_folder
 from opdc_cli.media import private_copy
 from opdc_cli.model import Article, Event, Photo, Translation
 from opdc_cli.publish import Gate, published_view

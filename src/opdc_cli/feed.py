@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from opdc_cli import thai, urls
 from opdc_cli.content import Query, Site
@@ -389,30 +389,43 @@ def write_file(path: Path, data: bytes) -> bool:
         raise OpdcError(f"cannot write the feed: {exc.strerror or exc}", path) from None
 
 
-def _every_selection(
-    site: Site, limit: int, now: datetime, gate: Gate
-) -> list[tuple[tuple[str, str | None], list[Article]]]:
-    """What select() gives for each language and each (language, category), in order.
+class Listable(Protocol):
+    """What feed_lists looks at: an Article's published view, or the export's record of it."""
 
-    One pass over the live articles, newest first, through the gate, fills every
-    list; asking select() 2 × (1 + categories) times would make the index check
-    every file that often.
+    @property
+    def category(self) -> str: ...
+    @property
+    def languages(self) -> tuple[str, ...]: ...
+
+
+F = TypeVar("F", bound=Listable)
+
+
+def feed_lists(
+    config: SiteConfig, newest_first: Iterable[F], limit: int
+) -> dict[tuple[str, str | None], list[F]]:
+    """Which articles each feed lists: for each language, and each (language,
+    category), the first `limit` of `newest_first` published in that language.
+
+    The one rule for what a feed holds: write_feeds builds the feeds from it, and
+    the html export asks it whether the feeds can have changed. The lists come in
+    a fixed order (per language, the language's then each category's, in
+    site.toml's order); reading stops as soon as every list is full.
     """
-    config = site.config
-    chosen: dict[tuple[str, str | None], list[Article]] = {
+    chosen: dict[tuple[str, str | None], list[F]] = {
         (lang, category): [] for lang in config.languages for category in (None, *config.categories)
     }
     open_lists = len(chosen)
-    for article in published(site, Query(now=now), gate):
-        for lang in article.translations:
-            for key in ((lang, None), (lang, article.category)):
+    for item in newest_first:
+        for lang in item.languages:
+            for key in ((lang, None), (lang, item.category)):
                 found = chosen.get(key)
                 if found is not None and len(found) < limit:
-                    found.append(article)
+                    found.append(item)
                     open_lists -= len(found) == limit
         if not open_lists:
             break
-    return list(chosen.items())
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -450,7 +463,10 @@ def write_feeds(
     _check(config, config.primary_language, (), limit)
     cleaner = _Cleaner(site.root)
     results = []
-    for (lang, category), articles in _every_selection(site, limit or config.feed.limit, now, gate):
+    # One pass over the live articles, newest first, through the gate, fills every
+    # list: asking select() for each would make the index check every file that often.
+    lists = feed_lists(config, published(site, Query(now=now), gate), limit or config.feed.limit)
+    for (lang, category), articles in lists.items():
         categories = (category,) if category else ()
         for atom in (False, True):
             channel = _Channel(lang, categories, (), atom, full_content)

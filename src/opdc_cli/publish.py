@@ -1,7 +1,7 @@
 """The publication gate: what of an article may leave the site, and in which languages.
 
 Every publisher asks `Gate.verdict()` and publishes only the article it returns:
-the feeds (`feed.py`), the html site (`export/html`), the data exports
+the feeds (`feed.py`), the html site (`export/site`), the data exports
 (`export/data.py`). Nothing else decides what is public.
 
 The rule, in one place:

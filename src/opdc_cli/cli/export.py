@@ -209,7 +209,7 @@ def _export_html(
 ) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-    from opdc_cli.export.html import export_site
+    from opdc_cli.export.site import export_site
     from opdc_cli.publish import held_line
 
     console = err()
