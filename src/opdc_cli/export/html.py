@@ -124,6 +124,8 @@ class _Job:
     now: datetime
     with_originals: bool
     force: bool = False
+    # A preview (opdc serve --drafts): drafts and scheduled articles get pages too, marked.
+    drafts: bool = False
     # Few pages: each is synced as it is written. Many: none is, and one sync of the
     # whole system follows (a sync per file would cost more than the export).
     sync_each: bool = True
@@ -178,9 +180,11 @@ def _style(templates: Path) -> bytes:
     return override.read_bytes() if override.is_file() else PACKAGE_STYLE.read_bytes()
 
 
-def global_key(config: SiteConfig, templates: Path, with_originals: bool) -> str:
+def global_key(
+    config: SiteConfig, templates: Path, with_originals: bool, drafts: bool = False
+) -> str:
     """A hash of everything every page depends on: templates, style, site.toml, options."""
-    parts: list[object] = [FORMAT, __version__, with_originals]
+    parts: list[object] = [FORMAT, __version__, with_originals, *(["drafts"] if drafts else [])]
     for folder in (PACKAGE_TEMPLATES, templates):
         if folder.is_dir():
             for path in sorted(p for p in folder.rglob("*") if p.is_file()):
@@ -205,7 +209,7 @@ class _Renderer:
     def __init__(self, job: _Job) -> None:
         self.job = job
         self.config = job.config
-        self.gate = Gate(job.config, job.now)
+        self.gate = Gate(job.config, job.now, drafts=job.drafts)
         self.output = Output(job.out, force=job.force)
         self._env: jinja2.Environment | None = None
         self._sites: dict[tuple[str, str, str | None], dict[str, Any]] = {}
@@ -320,6 +324,7 @@ class _Renderer:
             "canonical": canonical or urls.url(config, path),
             "feeds": feeds,
             "alternates": alternates,
+            "draft": False,
         }
 
     def _context(
@@ -367,6 +372,7 @@ class _Renderer:
         size = config.media.gallery_page_size
         chunks = [ready[i : i + size] for i in range(0, len(ready), size)] or [[]]
         pages: dict[str, str] = {}
+        draft = self.gate.unpublished(article)
         for lang in config.languages:
             translation = article.translation(lang)
             if translation is None:
@@ -388,6 +394,7 @@ class _Renderer:
                     translation.summary,
                     canonical,
                 )
+                page["draft"] = draft
                 context = self._context(lang, root, page, article.category)
                 data = self._article_data(article, lang, root, canonical)
                 data["gallery"] = _gallery_data(
@@ -897,6 +904,7 @@ def export_site(
     jobs: int | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    drafts: bool = False,
 ) -> ExportReport:
     """Write (or bring up to date) the static site of `site` in `out`; what was done.
 
@@ -907,7 +915,9 @@ def export_site(
     be empty unless `force`; files opdc did not write are never replaced (unless
     `force`) nor deleted, and are named in `conflicts`. `clean` also sweeps up
     every recorded file this export no longer writes and opdc's temporary files.
-    Two exports into the same folder run one after the other.
+    Two exports into the same folder run one after the other. `drafts` (a preview,
+    opdc serve --drafts) also gives drafts and scheduled articles pages, each with a
+    banner saying it is not published.
     """
     target = check_output(site, out)
     state = state_folder(site, target)
@@ -923,7 +933,9 @@ def export_site(
         # takes those in its way as its own, and sweeps up their temporary files.
         _export(
             site,
-            _Run(target, state, manifest, report, clean or interrupted, force or interrupted),
+            _Run(
+                target, state, manifest, report, clean or interrupted, force or interrupted, drafts
+            ),
             now,
             with_originals,
             jobs,
@@ -962,6 +974,7 @@ def _plan(
     listing: _Listing,
     moment: float,
     report: ExportReport,
+    drafts: bool = False,
 ) -> _Plan:
     """Which articles to read again: those whose files changed, or whose pages or
     publication time say so; the others keep their manifest entries."""
@@ -980,7 +993,7 @@ def _plan(
         slot = str(article_id)
         cached = reusable.get(slot)
         if cached is not None and cached.get("stamp") == stamp:
-            due = cached["status"] == "published" and cached["ts"] <= moment
+            due = _due(cached, moment, drafts)
             # Published last time and still due, with its files there; or not due then
             # and not due now.
             if due == bool(cached["cards"]) and (not due or listing.all(cached["files"])):
@@ -1002,6 +1015,7 @@ class _Run:
     report: ExportReport
     clean: bool
     force: bool
+    drafts: bool = False
 
 
 def _export(
@@ -1016,13 +1030,14 @@ def _export(
     now = now or datetime.now(config.tz)
     templates = site.root / "templates"
     out, state, manifest, report = run.out, run.state, run.manifest, run.report
-    clean, force = run.clean, run.force
+    clean, force, drafts = run.clean, run.force, run.drafts
 
-    key = global_key(config, templates, with_originals)
+    key = global_key(config, templates, with_originals, drafts)
     same_build = manifest.get("global") == key
     before: dict[str, dict[str, Any]] = manifest.get("articles", {})
     listing = _Listing(out)
-    plan = _plan(site, before, before if same_build else {}, listing, now.timestamp(), report)
+    moment = now.timestamp()
+    plan = _plan(site, before, before if same_build else {}, listing, moment, report, drafts)
     entries, tasks = plan.entries, plan.tasks
 
     report.reread = len(tasks)
@@ -1035,6 +1050,7 @@ def _export(
         with_originals,
         force,
         len(tasks) < POOL_THRESHOLD,
+        drafts,
     )
     renderer = _Renderer(job)
     rebuilt: set[int] = set()
@@ -1060,7 +1076,7 @@ def _export(
         fresh[result.id] = result.cards
         rebuilt.add(result.id)
 
-    live = _live(entries, now.timestamp())
+    live = _live(entries, moment, drafts)
     report.articles = len(live)
     report.held = {e["id"]: tuple(e["held"]) for e in live if e.get("held")}
 
@@ -1162,12 +1178,19 @@ def _export(
     )
 
 
-def _live(entries: dict[str, dict[str, Any]], moment: float) -> list[dict[str, Any]]:
+def _due(entry: dict[str, Any], moment: float, drafts: bool) -> bool:
+    """Whether the entry's article is shown: published and due, or any with `drafts`."""
+    return drafts or (entry["status"] == "published" and entry["ts"] <= moment)
+
+
+def _live(
+    entries: dict[str, dict[str, Any]], moment: float, drafts: bool = False
+) -> list[dict[str, Any]]:
     """The published entries, newest first; an entry whose time has not come (again)
     loses its files."""
     live = []
     for slot, entry in entries.items():
-        if entry["cards"] and entry["status"] == "published" and entry["ts"] <= moment:
+        if entry["cards"] and _due(entry, moment, drafts):
             live.append(entry)
         elif entry["files"]:
             entries[slot] = {**entry, "cards": {}, "files": {}}
