@@ -124,11 +124,11 @@ class _Job:
     now: datetime
     with_originals: bool
     force: bool = False
-    # A preview (opdc serve --drafts): drafts and scheduled articles get pages too, marked.
-    drafts: bool = False
     # Few pages: each is synced as it is written. Many: none is, and one sync of the
     # whole system follows (a sync per file would cost more than the export).
     sync_each: bool = True
+    # A preview (opdc serve --drafts): drafts and scheduled articles get pages too, marked.
+    drafts: bool = False
 
 
 def _digest(*parts: object) -> str:
