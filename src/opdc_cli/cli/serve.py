@@ -30,7 +30,7 @@ def serve(
     ctx: typer.Context,
     port: Annotated[
         int,
-        typer.Option(metavar="N", callback=at_least(0), help="The port to listen on (0: any)."),
+        typer.Option(metavar="N", callback=at_least(1), help="The port to listen on."),
     ] = 8000,
     bind: Annotated[
         str,
