@@ -363,6 +363,11 @@ class Site:
     def cache_dir(self) -> Path:
         return self.root / ".opdc"
 
+    @property
+    def preview_dir(self) -> Path:
+        """Where opdc serve builds the site it serves: a cache, never read as a source."""
+        return self.cache_dir / "serve"
+
     def files(self) -> list[store.ArticleFile]:
         return store.scan(self.articles_dir)
 
@@ -504,7 +509,9 @@ class Site:
                 "that folder holds the site itself; export into a folder of its own, e.g. -o public"
             )
         for inner in ("articles", "media", "templates", ".opdc"):
-            if target.is_relative_to(root / inner):
+            if target.is_relative_to(root / inner) and not target.is_relative_to(
+                self.preview_dir.resolve()
+            ):
                 return f"inside the site's {inner}/, which opdc reads; choose another place"
         return None
 

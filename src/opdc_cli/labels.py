@@ -35,6 +35,7 @@ LABELS: dict[str, dict[str, str]] = {
         "email": "e-mail",
         "no_photos": "ไม่มีรูปภาพ",
         "read_more": "อ่านต่อ",
+        "draft_banner": "ร่าง — ยังไม่เผยแพร่",
     },
     "en": {
         "photos": "Photos",
@@ -68,6 +69,7 @@ LABELS: dict[str, dict[str, str]] = {
         "email": "e-mail",
         "no_photos": "No photos",
         "read_more": "Read more",
+        "draft_banner": "Draft — not published",
     },
 }
 

@@ -9,6 +9,8 @@ The rule, in one place:
 - an article is published only when its status is published and its date has
   come (`Article.is_live`), its primary language version has a title and a body,
   and `opdc validate` finds no error in it;
+- a preview's gate (`drafts`, for opdc serve --drafts) lets drafts and scheduled
+  articles through the first part only, and `unpublished()` marks them;
 - of such an article, each other language version is published only when it has
   a title and a body; one without is a translation in progress, held back (no
   page, no feed entry, no data record) until it is complete.
@@ -54,9 +56,12 @@ class Verdict:
 class Gate:
     """Decides, article by article, what `now` allows to be published."""
 
-    def __init__(self, config: SiteConfig, now: datetime) -> None:
+    def __init__(self, config: SiteConfig, now: datetime, *, drafts: bool = False) -> None:
         self.config = config
         self.now = now
+        # A preview's gate (opdc serve --drafts): drafts and scheduled articles pass the
+        # status and date part of the rule; every other part still applies.
+        self.drafts = drafts
         self._seen: dict[int, Verdict] = {}
         # What was kept back, by article id, for the publisher's report.
         self.blocked: dict[int, Problem] = {}
@@ -73,8 +78,12 @@ class Gate:
                 self.held[article.id] = found.held
         return found
 
+    def unpublished(self, article: Article) -> bool:
+        """Whether `article` passes only because this gate shows drafts: its pages say so."""
+        return self.drafts and not article.is_live(self.now)
+
     def _decide(self, article: Article) -> Verdict:
-        if not article.is_live(self.now):
+        if not article.is_live(self.now) and not self.drafts:
             return Verdict(article, ())
         problem = self._first_error(article)
         if problem is not None:

@@ -43,6 +43,8 @@ class Page:
     canonical: str
     feeds: tuple[FeedLink, ...]
     alternates: tuple[Alternate, ...]
+    # A preview's page of an article that is not published (opdc serve --drafts).
+    draft: bool = False
 
 
 @dataclass(frozen=True, slots=True)

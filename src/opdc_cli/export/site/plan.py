@@ -69,7 +69,9 @@ class Plan:
     problems: list[OpdcError] = field(default_factory=list)  # ids claimed twice
 
 
-def plan_articles(site: Site, reusable: dict[str, Entry], listing: Listing, moment: float) -> Plan:
+def plan_articles(
+    site: Site, reusable: dict[str, Entry], listing: Listing, moment: float, drafts: bool = False
+) -> Plan:
     """Which articles to read again: those whose files or media folder changed, or
     whose pages or publication time say so; the others keep their manifest entries.
     `reusable` holds the last export's entries when it was built alike."""
@@ -82,7 +84,7 @@ def plan_articles(site: Site, reusable: dict[str, Entry], listing: Listing, mome
         if stamp is None:
             continue  # deleted while we looked: the next run sees it gone
         if cached is not None and _same(cached.get("stamp"), stamp):
-            due = cached["status"] == "published" and cached["ts"] <= moment
+            due = shown(cached, moment, drafts)
             # Published last time and still due, with its files there; or not due then
             # and not due now.
             if due == bool(cached["cards"]) and (not due or listing.all(cached["files"])):
@@ -159,12 +161,18 @@ class Live(NamedTuple):
     held: tuple[str, ...]  # languages held back as translations in progress
 
 
-def live(entries: dict[str, Entry], moment: float) -> list[Live]:
+def shown(entry: Entry, moment: float, drafts: bool = False) -> bool:
+    """Whether the entry's article gets pages: published and due, or any article in a
+    preview with drafts (the gate still decides the rest)."""
+    return drafts or (entry["status"] == "published" and entry["ts"] <= moment)
+
+
+def live(entries: dict[str, Entry], moment: float, drafts: bool = False) -> list[Live]:
     """The published entries, newest first; an entry whose time has not come (again)
     loses its files."""
     found = []
     for slot, entry in entries.items():
-        if entry["cards"] and entry["status"] == "published" and entry["ts"] <= moment:
+        if entry["cards"] and shown(entry, moment, drafts):
             cards = entry["cards"]
             held = tuple(entry.get("held") or ())
             found.append(

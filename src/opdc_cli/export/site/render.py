@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
@@ -97,6 +97,8 @@ class Job:
     # Few pages: each is synced as it is written. Many: none is, and one sync of the
     # whole system follows (a sync per file would cost more than the export).
     sync_each: bool = True
+    # A preview (opdc serve --drafts): drafts and scheduled articles get pages too, marked.
+    drafts: bool = False
 
 
 def digest(*parts: object) -> str:
@@ -199,7 +201,7 @@ class Renderer:
     def __init__(self, job: Job) -> None:
         self.job = job
         self.config = job.config
-        self.gate = Gate(job.config, job.now)
+        self.gate = Gate(job.config, job.now, drafts=job.drafts)
         self.output = Output(job.out, force=job.force)
         self._env: jinja2.Environment | None = None
         self._frames: dict[tuple[str, str, str | None], SiteFrame] = {}
@@ -372,12 +374,14 @@ class Renderer:
                 for code in config.languages
             }
             canonical = urls.url(config, urls.article_path(lang, article.id))
+            draft = self.gate.unpublished(article)
             for number, chunk in enumerate(chunks, start=1):
                 path = urls.article_path(lang, article.id, number)
                 page = self.page(
                     lang, path, translation.title, others, article.category,
                     translation.summary, canonical,
                 )  # fmt: skip
+                page = replace(page, draft=draft) if draft else page
                 gallery = _gallery_view(
                     article, lang, page.root, chunk, number, len(chunks), len(files.ready), size
                 )

@@ -47,10 +47,12 @@ def code_stamp() -> str:
     return " ".join(stamps)
 
 
-def global_key(config: SiteConfig, templates: Path, with_originals: bool) -> str:
+def global_key(
+    config: SiteConfig, templates: Path, with_originals: bool, drafts: bool = False
+) -> str:
     """A hash of everything every page depends on: opdc's code, templates, style,
     site.toml, options."""
-    parts: list[object] = [__version__, code_stamp(), with_originals]
+    parts: list[object] = [__version__, code_stamp(), with_originals, *(["drafts"] * drafts)]
     for folder in (PACKAGE_TEMPLATES, templates):
         if folder.is_dir():
             for path in sorted(p for p in folder.rglob("*") if p.is_file()):
@@ -92,7 +94,11 @@ def _articles(run: _Run, jobs: int | None, progress: Progress | None) -> None:
     """Render and write the articles whose files, media or time changed."""
     site, report = run.site, run.report
     found: Plan = planning.plan_articles(
-        site, run.before if run.same_build else {}, run.listing, run.now.timestamp()
+        site,
+        run.before if run.same_build else {},
+        run.listing,
+        run.now.timestamp(),
+        run.job.drafts,
     )
     run.entries = found.entries
     report.reread = len(found.todo)
@@ -240,7 +246,7 @@ def _tidy(run: _Run, files: dict[str, str]) -> None:
 def _export(run: _Run, jobs: int | None, progress: Progress | None) -> None:
     report = run.report
     _articles(run, jobs, progress)
-    live = planning.live(run.entries, run.now.timestamp())
+    live = planning.live(run.entries, run.now.timestamp(), run.job.drafts)
     report.articles = len(live)
     report.held = {e.id: e.held for e in live if e.held}
     indexes, indexes_synced = _indexes(run, live, progress)
@@ -301,6 +307,7 @@ def export_site(
     jobs: int | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    drafts: bool = False,
 ) -> ExportReport:
     """Write (or bring up to date) the static site of `site` in `out`; what was done.
 
@@ -311,7 +318,9 @@ def export_site(
     be empty unless `force`; files opdc did not write are never replaced (unless
     `force`) nor deleted, and are named in `conflicts`. `clean` also sweeps up
     every recorded file this export no longer writes and opdc's temporary files.
-    Two exports into the same folder run one after the other.
+    Two exports into the same folder run one after the other. `drafts` (a preview,
+    opdc serve --drafts) also gives drafts and scheduled articles pages, each with a
+    banner saying it is not published.
     """
     target = check_output(site, out)
     folder = state.state_folder(site, target)
@@ -327,8 +336,11 @@ def export_site(
         _claim(target, out, manifest, force or interrupted)
         target.mkdir(parents=True, exist_ok=True)
         write_if_changed(folder / state.RUNNING, str(os.getpid()))
-        _export(_start(site, target, folder, manifest, report, now, with_originals,
-                       force or interrupted, clean or interrupted), jobs, progress)  # fmt: skip
+        run = _start(
+            site, target, folder, manifest, report, now, with_originals,
+            force or interrupted, clean or interrupted, drafts,
+        )  # fmt: skip
+        _export(run, jobs, progress)
         (folder / state.RUNNING).unlink(missing_ok=True)
         return report
 
@@ -343,10 +355,11 @@ def _start(
     with_originals: bool,
     force: bool,
     clean: bool,
+    drafts: bool = False,
 ) -> _Run:
     config = site.config
     now = now or datetime.now(config.tz)
     templates = site.root / "templates"
-    key = global_key(config, templates, with_originals)
-    job = Job(config, site.media_dir, target, templates, now, with_originals, force)
+    key = global_key(config, templates, with_originals, drafts)
+    job = Job(config, site.media_dir, target, templates, now, with_originals, force, drafts=drafts)
     return _Run(site, target, folder, manifest, report, clean, now, key, job, Listing(target))
