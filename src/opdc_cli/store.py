@@ -45,7 +45,7 @@ TOML_NAME = re.compile(r"^(\d+)\.toml\Z", re.ASCII)
 TEXT_NAME = re.compile(r"^(\d+)\.([a-z]{2,3})\.txt\Z", re.ASCII)
 FENCE = "+++"
 
-SHARED_KEYS = ("id", "category", "date", "status", "tags")
+SHARED_KEYS = ("id", "category", "date", "status", "tags", "source")
 TEXT_KEYS = ("title", "summary", "credit", "body")
 ITEM_KEYS = {"photos": "file", "attachments": "file"}
 
@@ -252,6 +252,12 @@ def _shared(doc: _Doc, config: SiteConfig, expected_id: int) -> dict[str, Any]:
         doc.problem(("tags",), 'tags must be a list of strings, e.g. tags = ["GovLab"]', "OPDC112")
         tags = []
     out["tags"] = tuple(tags)
+
+    source = data.get("source", "")
+    if not isinstance(source, str):
+        doc.problem(("source",), "'source' must be a string, e.g. \"wordpress:…?p=123\"", "OPDC112")
+        source = ""
+    out["source"] = source
     return out
 
 
@@ -643,6 +649,8 @@ def _shared_table(article: Article) -> dict[str, Any]:
     }
     if article.tags:
         table["tags"] = list(article.tags)
+    if article.source:
+        table["source"] = article.source
     return table
 
 
