@@ -932,7 +932,9 @@ def test_an_imported_articles_source_is_kept_in_both_forms(
         folder = tmp_path / form
         folder.mkdir()
         paths = store.write_article(article, folder, form, config.languages)
-        assert all('source = "wordpress:https://example.org/?p=123"\n' in p.read_text() for p in paths)
+        assert all(
+            'source = "wordpress:https://example.org/?p=123"\n' in p.read_text() for p in paths
+        )
         assert read_folder(folder, config).source == article.source
 
 

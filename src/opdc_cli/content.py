@@ -557,9 +557,9 @@ class Site:
         form = form or self.config.article_format
         if taken is None:
             taken = {f.id for f in self.files()}
-        candidate = max([self.config.first_id - 1, *taken]) + 1
+        start = max([self.config.first_id - 1, *taken]) + 1
         self.media_dir.mkdir(parents=True, exist_ok=True)
-        for candidate in _candidates(candidate, prefer, taken, attempts):
+        for candidate in _candidates(start, prefer, taken, attempts):
             folder = self.media_folder(candidate)
             try:
                 folder.mkdir()
