@@ -137,6 +137,7 @@ def articles(draw: st.DrawFn) -> Article:
         photos=tuple(Photo(name, texts()) for name in files[:split]),
         attachments=tuple(Attachment(name, texts()) for name in files[split:]),
         event=event,
+        source=draw(st.one_of(st.just(""), TEXT)),
     )
 
 
@@ -1050,3 +1051,35 @@ def test_a_language_file_may_caption_only_some_photos(tmp_path: Path, config: Si
     article, problems = store.check_article(store.scan(tmp_path), config)
     assert problems == []
     assert article is not None and article.photos[0].file == "a.jpg"
+
+
+def test_an_imported_articles_source_is_kept_in_both_forms(
+    tmp_path: Path, config: SiteConfig
+) -> None:
+    article = Article(
+        id=7,
+        category="headline",
+        date=datetime(2018, 4, 27, 9, 30, tzinfo=BANGKOK),
+        translations={"th": Translation("หัวข้อ", "เนื้อหา"), "en": Translation("Title", "Body")},
+        source="wordpress:https://example.org/?p=123",
+    )
+    for form in ("toml", "txt"):
+        folder = tmp_path / form
+        folder.mkdir()
+        paths = store.write_article(article, folder, form, config.languages)
+        assert all(
+            'source = "wordpress:https://example.org/?p=123"\n' in p.read_text() for p in paths
+        )
+        assert read_folder(folder, config).source == article.source
+
+
+def test_a_source_that_is_not_a_string_is_named(tmp_path: Path, config: SiteConfig) -> None:
+    path = tmp_path / "8.toml"
+    path.write_text(
+        'id = 8\ncategory = "headline"\ndate = 2018-04-27T09:30:00+07:00\nsource = 5\n'
+        '[th]\ntitle = "x"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(OpdcError, match="'source' must be a string") as caught:
+        read_folder(tmp_path, config)
+    assert (caught.value.line, caught.value.code) == (4, "OPDC112")

@@ -544,27 +544,33 @@ class Site:
         return self.articles_dir / f"{article.date.astimezone(self.config.tz).year:04d}"
 
     def create(
-        self, make: Callable[[int], Article], form: str | None = None, *, attempts: int = 1000
+        self,
+        make: Callable[[int], Article],
+        form: str | None = None,
+        *,
+        attempts: int = 1000,
+        prefer: int | None = None,
+        taken: set[int] | None = None,
     ) -> tuple[Article, list[Path]]:
         """Allocate a fresh id, build the article with it and write it; never reuses an id.
 
         The id is reserved by creating media/<id>/ (mkdir is atomic: of two people
         asking at once, one gets it, the other moves on), and the file itself is
-        created exclusively, so no article can overwrite another.
+        created exclusively, so no article can overwrite another. `prefer` is tried
+        first (an import keeping its source's ids); when taken, the next free id is used.
+        `taken`: the ids in use, from a caller that creates many articles and keeps
+        count itself (rather than articles/ scanned again for each).
         """
         form = form or self.config.article_format
-        taken = {f.id for f in self.files()}
-        candidate = max([self.config.first_id - 1, *taken]) + 1
+        if taken is None:
+            taken = {f.id for f in self.files()}
+        start = max([self.config.first_id - 1, *taken]) + 1
         self.media_dir.mkdir(parents=True, exist_ok=True)
-        for _ in range(attempts):
-            if candidate in taken:
-                candidate += 1
-                continue
+        for candidate in _candidates(start, prefer, taken, attempts):
             folder = self.media_folder(candidate)
             try:
                 folder.mkdir()
             except FileExistsError:
-                candidate += 1
                 continue
             target: Path | None = None
             made = False
@@ -578,7 +584,6 @@ class Site:
                 )
             except FileExistsError:
                 _remove_empty(folder)
-                candidate += 1
                 continue
             except BaseException:
                 # Nothing of a failed article stays behind: not its id's folder, nor
@@ -589,6 +594,20 @@ class Site:
                 raise
             return replace(article, sources=tuple(paths), form=form), paths
         raise OpdcError(f"could not allocate a free article id after {attempts} tries")
+
+
+def _candidates(start: int, prefer: int | None, taken: set[int], attempts: int) -> Iterator[int]:
+    """The ids Site.create tries: `prefer` when free, then from `start` on, skipping the
+    taken ones, `attempts` in all."""
+    if prefer is not None and prefer > 0 and prefer not in taken:
+        yield prefer
+        attempts -= 1
+    candidate = start
+    while attempts > 0:
+        if candidate not in taken and candidate != prefer:
+            yield candidate
+            attempts -= 1
+        candidate += 1
 
 
 def _remove_leftovers(folder: Path) -> None:

@@ -33,6 +33,11 @@ def original_name(article_id: int, number: int, ext: str) -> str:
     return f"img{article_id}_{number}.{ext.lower().lstrip('.')}"
 
 
+def attachment_name(article_id: int, number: int, ext: str) -> str:
+    """An attachment's canonical name in media/<id>/, as the sample's att26463_1.pdf."""
+    return f"att{article_id}_{number}.{ext.lower().lstrip('.')}"
+
+
 # The extensions opdc gives the originals it copies in (media.EXTENSIONS's values).
 ORIGINAL_EXTENSIONS = ("jpg", "png", "webp", "tif", "gif")
 

@@ -169,6 +169,9 @@ class Article:
     photos: tuple[Photo, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     event: Event | None = None
+    # Where an imported article came from ("wordpress:https://…/?p=123", a feed's
+    # guid): what makes a second import of the same source create nothing.
+    source: str = ""
     # Where it was read from: not part of what the article is.
     sources: tuple[Path, ...] = field(default=(), compare=False)
     form: str = field(default="toml", compare=False)

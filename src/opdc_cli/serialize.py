@@ -101,4 +101,5 @@ def article_record(
         }
         for a in article.attachments
     ]
+    record["source"] = article.source
     return record

@@ -54,7 +54,7 @@ FENCE = "+++"
 # language (model.MAX_BODY), far below what would take minutes to parse.
 MAX_FILE_BYTES = 4 * 2**20
 
-SHARED_KEYS = ("id", "category", "date", "status", "tags")
+SHARED_KEYS = ("id", "category", "date", "status", "tags", "source")
 TEXT_KEYS = ("title", "summary", "credit", "body")
 ITEM_KEYS = {"photos": "file", "attachments": "file"}
 
@@ -323,6 +323,12 @@ def _shared(doc: _Doc, config: SiteConfig, expected_id: int) -> dict[str, Any]:
         doc.problem(("tags",), too_long("tags", longest, MAX_TEXT), "OPDC405")
         tags = []
     out["tags"] = tuple(tags)
+
+    source = data.get("source", "")
+    if not isinstance(source, str):
+        doc.problem(("source",), "'source' must be a string, e.g. \"wordpress:…?p=123\"", "OPDC112")
+        source = ""
+    out["source"] = source
     return out
 
 
@@ -749,6 +755,8 @@ def _shared_table(article: Article) -> dict[str, Any]:
     }
     if article.tags:
         table["tags"] = list(article.tags)
+    if article.source:
+        table["source"] = article.source
     return table
 
 

@@ -25,7 +25,7 @@ from typer._click.exceptions import (
 )
 
 from opdc_cli import __version__
-from opdc_cli.cli import articles, export, feed, index, media, serve, validate
+from opdc_cli.cli import articles, export, feed, import_, index, media, serve, validate
 from opdc_cli.cli.common import (
     TidyGroup,
     err,
@@ -222,6 +222,7 @@ feed.register(app)
 validate.register(app)
 export.register(app)
 serve.register(app)
+import_.register(app)
 
 
 def main() -> None:
