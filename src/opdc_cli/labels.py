@@ -35,6 +35,8 @@ LABELS: dict[str, dict[str, str]] = {
         "email": "e-mail",
         "no_photos": "ไม่มีรูปภาพ",
         "read_more": "อ่านต่อ",
+        "page_unit": "หน้า",
+        "page_unit_one": "หน้า",
     },
     "en": {
         "photos": "Photos",
@@ -68,6 +70,8 @@ LABELS: dict[str, dict[str, str]] = {
         "email": "e-mail",
         "no_photos": "No photos",
         "read_more": "Read more",
+        "page_unit": "pages",
+        "page_unit_one": "page",
     },
 }
 

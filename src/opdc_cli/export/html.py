@@ -45,12 +45,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from opdc_cli import __version__, store, thai, urls
+from opdc_cli import __version__, documents, links, store, thai, urls
 from opdc_cli.content import Site
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.export.owned import Output, safe_relative, sweep_temporaries
 from opdc_cli.fsutil import write_if_changed
-from opdc_cli.gallery import GalleryItem, check_media_name, format_kb, gallery, media_path
+from opdc_cli.gallery import GalleryItem, check_media_name, gallery, media_path
 from opdc_cli.labels import LABELS, label, total_line
 from opdc_cli.media import private_copy
 from opdc_cli.model import Article
@@ -362,8 +362,11 @@ class _Renderer:
                     f"media/{article.id}/ and is left out"
                 )
                 continue
+            info = documents.published_info(source)
+            if info is None:
+                continue
             media.append(urls.media_path(article.id, attachment.file))
-            attachments.append((attachment, source.stat().st_size))
+            attachments.append((attachment, info))
         size = config.media.gallery_page_size
         chunks = [ready[i : i + size] for i in range(0, len(ready), size)] or [[]]
         pages: dict[str, str] = {}
@@ -394,12 +397,10 @@ class _Renderer:
                     article, lang, root, chunk, number, len(chunks), len(ready), size
                 )
                 data["attachments"] = [
-                    {
-                        "href": _rel(root, urls.media_path(article.id, a.file)),
-                        "title": a.title(lang),
-                        "size": format_kb(bytes_),
-                    }
-                    for a, bytes_ in attachments
+                    documents.page_entry(
+                        info, a.title(lang), _rel(root, urls.media_path(article.id, a.file)), lang
+                    )
+                    for a, info in attachments
                 ]
                 context["article"] = data
                 pages[path] = self.render("article.html", context)
@@ -430,6 +431,7 @@ class _Renderer:
             "date_text": thai.format_date(article.date.astimezone(config.tz), lang),
             "summary": translation.summary,
             "paragraphs": translation.paragraphs,
+            "body_html": links.body_html(translation.body, config.body_format),
             "credit": translation.credit,
             "event": event,
             "tags": list(article.tags),
