@@ -108,7 +108,7 @@ def _titles(
             raise UsageError("--title-en: 'en' is not one of the site's languages")
         given["en"] = title_en.strip()
     if (title or title_en) and len(docs) != 1:
-        raise UsageError("--title and --title-en need exactly one document FILE")
+        raise UsageError("--title and --title-en need exactly one FILE (a document)")
     titles = [dict(given) for _ in docs]
     if not (sys.stdin.isatty() and sys.stderr.isatty()):
         return titles
@@ -174,9 +174,9 @@ def add(
     doc_paths = [path for path in files if documents.looks_like_document(path)]
     photo_paths = [path for path in files if path not in doc_paths]
     if captions and len(photo_paths) != 1:
-        raise UsageError("--caption and --caption-en need exactly one photo FILE")
+        raise UsageError("--caption and --caption-en need exactly one FILE (a photo)")
     if (title or title_en) and len(doc_paths) != 1:
-        raise UsageError("--title and --title-en need exactly one document FILE")
+        raise UsageError("--title and --title-en need exactly one FILE (a document)")
     infos = checked_images(photo_paths, site.config.media) if photo_paths else []
     docs = checked_documents(doc_paths, site.config.media) if doc_paths else []
     titles = _titles(site, docs, title, title_en)
