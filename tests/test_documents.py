@@ -469,3 +469,18 @@ def test_show_json_csv_and_atom_carry_size_type_and_pages(
     assert found.type == "application/pdf", url
     assert int(found.length) == pdf.stat().st_size
     assert any(href.endswith(f"att{ID}_2.docx") for href in enclosures)
+
+
+def test_media_clean_removes_a_document_an_interrupted_add_left(
+    make_site: object, runner: CliRunner
+) -> None:
+    root = _site(make_site)
+    folder = root / "media" / str(ID)
+    left = text_pdf(folder / f"att{ID}_1.pdf")
+    kept = text_pdf(folder / "handmade.pdf")
+    result = runner.invoke(app, ["validate"], env={"OPDC_SITE": str(root)})
+    assert f"run 'opdc media clean {ID}'" in result.stdout
+    result = runner.invoke(app, ["media", "clean", str(ID)], env={"OPDC_SITE": str(root)})
+    assert result.exit_code == 0, result.stderr
+    assert not left.exists()
+    assert kept.exists()

@@ -449,3 +449,18 @@ def attached_info(media_dir: Path, article_id: int, name: str) -> DocumentInfo |
     except OpdcError:
         return None
     return published_info(path) if path.is_file() else None
+
+
+def unused_attachments(article_id: int, names: Sequence[str], used: set[str]) -> list[str]:
+    """Of the files `names` of media/<id>/, the attachments under opdc's own names
+    (`att<id>_<n>.<ext>` of a known kind) the article does not list: what an
+    interrupted `opdc media add` of documents leaves, for `opdc media clean`."""
+    return sorted(
+        name
+        for name in names
+        if name not in used
+        and (match := ATTACHMENT_RE.match(name)) is not None
+        and int(match.group(1)) == article_id
+        and name == attachment_name(article_id, int(match.group(2)), match.group(3))
+        and match.group(3) in KINDS
+    )

@@ -387,6 +387,8 @@ def leftovers(site: Site, article_id: int, hint: Sequence[Path] = ()) -> list[Pa
     opdc's names that the article does not use, their web sizes and thumbnails, and
     stale temporary files in its media folder and beside its files. Takes the
     article's lock (an add still running is waited for, a killed change finished)."""
+    from opdc_cli.documents import unused_attachments
+
     with site.edit(article_id, hint) as editing:
         article = editing.article
         folder = site.media_folder(article_id)
@@ -402,6 +404,7 @@ def leftovers(site: Site, article_id: int, hint: Sequence[Path] = ()) -> list[Pa
         for original in unused_originals(article_id, names, used):
             found.append(folder / original)
             found += [folder / n for n in _made_from(original) if n in names and n not in used]
+        found += [folder / n for n in unused_attachments(article_id, names, used)]
         found += stale_temps(folder)
         found += stale_leftovers(editing.folder, article_id)
         return found

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from opdc_cli import store
+from opdc_cli.documents import unused_attachments
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.gallery import (
     check_media_name,
@@ -633,6 +634,7 @@ class ArticleChecker:
             self._web_sizes(article, unsure)
         unused = sorted(set(listing.files) - referenced)
         cleanable = set(unused_originals(article.id, unused, referenced))
+        cleanable.update(unused_attachments(article.id, unused, referenced))
         cleanable.update(name for o in list(cleanable) for name in (web_name(o), thumb_name(o)))
         for name in unused:
             fix = (
