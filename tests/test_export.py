@@ -251,6 +251,25 @@ def test_every_page_of_the_sample_site_passes_the_nu_html_checker(
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_sample_announcement_lists_its_pdf_as_the_reference_page_writes_sizes(
+    exported_sample: tuple[Path, Path],
+) -> None:
+    root, out = exported_sample
+    pdf = root / "media" / "26463" / "att26463_1.pdf"
+    kb = format_kb(pdf.stat().st_size)
+    for lang, details in (("th", f"(PDF · 1 หน้า · {kb})"), ("en", f"(PDF · 1 page · {kb})")):
+        doc = page(out, f"{lang}/news/26463.html")
+        heading = doc.cssselect("section.attachments h2")[0].text_content()
+        assert heading == label(lang, "attachments")
+        (item,) = doc.cssselect("section.attachments li")
+        assert item.cssselect(".file")[0].text_content() == "att26463_1.pdf"
+        assert item.cssselect(".size")[0].text_content() == details
+        link = item.cssselect("a")[0]
+        assert link.get("href") == "../../media/26463/att26463_1.pdf"
+        assert link.get("type") == "application/pdf"
+    assert (out / "media" / "26463" / "att26463_1.pdf").read_bytes() == pdf.read_bytes()
+
+
 def test_the_article_page_shows_what_the_reference_page_shows(
     exported_sample: tuple[Path, Path],
 ) -> None:

@@ -84,6 +84,25 @@ def test_chromium_renders_the_gallery_language_switch_and_feed_link(
     assert target.read_bytes().startswith(b"<?xml")
 
 
+def test_chromium_renders_the_announcement_attachment_list(
+    exported: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, out = exported
+    address = (out / "th" / "news" / "26463.html").as_uri()
+    result = run_chromium(tmp_path / "profile", "--dump-dom", address)
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = lxml.html.fromstring(result.stdout)
+    (item,) = dom.cssselect("section.attachments li")
+    pdf = out / "media" / "26463" / "att26463_1.pdf"
+    assert item.cssselect(".size")[0].text_content() == (
+        f"(PDF · 1 หน้า · {format_kb(pdf.stat().st_size)})"
+    )
+    link = item.cssselect("a")[0]
+    assert link.text_content().startswith("ประกาศและแนวทางการสมัคร")
+    assert local(urljoin(address, link.get("href"))) == pdf
+    assert pdf.read_bytes().startswith(b"%PDF-")
+
+
 def test_chromium_screenshots_the_page_with_a_thai_font(
     exported: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -52,7 +52,7 @@ from opdc_cli.fsutil import (
     stale_temps,
     write_temp,
 )
-from opdc_cli.model import Article, Photo
+from opdc_cli.model import Article, Attachment, Photo
 from opdc_cli.textio import BOM
 
 if TYPE_CHECKING:
@@ -266,20 +266,30 @@ class ArticleEdit:
         self.contents = contents
         self.article = store.read_article(files, site.config, contents)
 
-    def add_photos(self, photos: Sequence[Photo]) -> Article:
-        """Append `photos` to the article's [[photos]], keeping everything else as it is
-        written; the article as saved."""
-        updated = replace(self.article, photos=(*self.article.photos, *photos))
+    def add_photos(
+        self, photos: Sequence[Photo], attachments: Sequence[Attachment] = ()
+    ) -> Article:
+        """Append `photos` to the article's [[photos]] and `attachments` to its
+        [[attachments]], keeping everything else as it is written; the article as saved."""
+        updated = replace(
+            self.article,
+            photos=(*self.article.photos, *photos),
+            attachments=(*self.article.attachments, *attachments),
+        )
         langs = store.ordered_languages(self.article, self.site.config.languages)
         new: dict[str, bytes] = {}
         for file in self.files:
-            old = self.contents[file.path]
-            if file.lang is None:
-                tables = [store.item_table(photo, langs) for photo in photos]
-                new[file.path.name] = _edit_toml(old, "photos", tables)
-            else:
-                tables = [store.item_text_table(photo, file.lang) for photo in photos]
-                new[file.path.name] = _edit_text(file.path, old, "photos", tables)
+            data = self.contents[file.path]
+            for key, items in (("photos", photos), ("attachments", attachments)):
+                if not items:
+                    continue
+                if file.lang is None:
+                    tables = [store.item_table(item, langs) for item in items]
+                    data = _edit_toml(data, key, tables)
+                else:
+                    tables = [store.item_text_table(item, file.lang) for item in items]
+                    data = _edit_text(file.path, data, key, tables)
+            new[file.path.name] = data
         contents = {self.folder / name: data for name, data in new.items()}
         try:
             again = store.read_article(self.files, self.site.config, contents)
@@ -288,8 +298,8 @@ class ArticleEdit:
         if again != updated:
             what = "it reads back differently" if again is not None else problem
             raise OpdcError(
-                f"cannot add the photos while keeping the file's layout ({what}); "
-                "nothing was changed: add the [[photos]] entries by hand",
+                f"cannot add the files while keeping the article file's layout ({what}); "
+                "nothing was changed: add the [[photos]] or [[attachments]] entries by hand",
                 self.files[0].path,
             )
         self._commit(new, [])

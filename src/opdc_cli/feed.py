@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from opdc_cli import thai, urls
 from opdc_cli.content import Query, Site
+from opdc_cli.documents import enclosures_of
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.fsutil import write_output
 from opdc_cli.gallery import media_path, web_name
-from opdc_cli.model import Article, paragraphs_of
+from opdc_cli.links import body_html
+from opdc_cli.model import Article
 from opdc_cli.publish import Gate
 from opdc_cli.site import SiteConfig
 
@@ -254,6 +256,7 @@ def _render(
     root = etree.fromstring(raw, parser)
     if channel.atom:
         _fix_atom_links(root, enclosures)
+        _add_attachment_links(root, [enclosures_of(config, media_dir, a) for a in articles])
     elif not articles:
         _drop_clock_date(root)
     return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
@@ -309,8 +312,7 @@ def _add_entry(
         else:
             entry.description(text(description))
     if channel.full_content and body.strip():
-        paragraphs = "\n".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs_of(body))
-        entry.content(paragraphs, type="html")
+        entry.content(str(body_html(body, config.body_format)), type="html")
     category_name = cleaner.text(
         config.category_name(article.category, lang), source, f"category {article.category}"
     )
@@ -366,6 +368,23 @@ def _fix_atom_links(root: etree._Element, enclosures: list[tuple[str, int] | Non
             extra.set("length", str(enclosure[1]))
             extra.set("href", enclosure[0])
             link.addnext(extra)
+
+
+def _add_attachment_links(root: etree._Element, attached: list[list[tuple[str, int, str]]]) -> None:
+    """Each Atom entry's attachments as rel="enclosure" links with length and type,
+    after its other links (RSS allows one enclosure per item: the photo keeps it)."""
+    from lxml import etree
+
+    for entry, items in zip(root.findall(f"{{{ATOM_NS}}}entry"), attached, strict=True):
+        last = entry.findall(f"{{{ATOM_NS}}}link")[-1]
+        for href, length, mime in items:
+            extra = etree.Element(f"{{{ATOM_NS}}}link")
+            extra.set("rel", "enclosure")
+            extra.set("type", mime)
+            extra.set("length", str(length))
+            extra.set("href", href)
+            last.addnext(extra)
+            last = extra
 
 
 def _drop_clock_date(root: etree._Element) -> None:

@@ -36,6 +36,8 @@ LABELS: dict[str, dict[str, str]] = {
         "no_photos": "ไม่มีรูปภาพ",
         "read_more": "อ่านต่อ",
         "draft_banner": "ร่าง — ยังไม่เผยแพร่",
+        "page_unit": "หน้า",
+        "page_unit_one": "หน้า",
     },
     "en": {
         "photos": "Photos",
@@ -70,6 +72,8 @@ LABELS: dict[str, dict[str, str]] = {
         "no_photos": "No photos",
         "read_more": "Read more",
         "draft_banner": "Draft — not published",
+        "page_unit": "pages",
+        "page_unit_one": "page",
     },
 }
 

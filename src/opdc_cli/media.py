@@ -30,7 +30,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -56,13 +56,14 @@ from opdc_cli.gallery import (
     unused_originals,
     web_name,
 )
-from opdc_cli.model import Article, Photo
+from opdc_cli.model import Article, Attachment, Photo
 from opdc_cli.site import MediaSettings, SiteConfig
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
     from opdc_cli.content import Site
+    from opdc_cli.documents import DocumentInfo
 
 # Pillow opens by content, whatever the name says: only these formats get in. (A
 # multi-picture JPEG opens through "JPEG" and reports itself as "MPO".)
@@ -289,18 +290,25 @@ def add_photos(
     article: Article | int,
     images: Sequence[ImageInfo],
     captions: Mapping[str, str] | None = None,
+    documents: Sequence[DocumentInfo] = (),
+    titles: Sequence[Mapping[str, str]] = (),
 ) -> tuple[Article, list[Path]]:
-    """Copy checked photos into media/<id>/ and append them to the article, saved.
+    """Copy checked photos (and documents) into media/<id>/ and append them to the
+    article's [[photos]] (and [[attachments]]), saved.
 
     The article is read again from its files under its lock (`Site.edit`), so
     concurrent adds all land and a hand edit saved before is kept; one saved while
-    the photos are copied makes it fail (ArticleChanged) rather than be lost. Names
+    the files are copied makes it fail (ArticleChanged) rather than be lost. Names
     continue after the article's (and the folder's) last number, each file is
-    created exclusively (never overwriting one), and only the new [[photos]] entries
-    are written into the article, its comments and layout kept; if that fails the
-    copies are removed. `captions` (one text per language) is for a single photo.
+    created exclusively (never overwriting one), and only the new entries are
+    written into the article, its comments and layout kept; if that fails the
+    copies are removed. `captions` (one text per language) is for a single photo;
+    `titles` gives each document its title per language.
     Returns the saved article and the new files.
     """
+    from opdc_cli.documents import attachment_name
+    from opdc_cli.documents import taken_numbers as taken_attachments
+
     if captions and len(images) != 1:
         raise UsageError("captions can be given only when one photo is added")
     article_id = article if isinstance(article, int) else article.id
@@ -313,21 +321,30 @@ def add_photos(
         folder.mkdir(parents=True, exist_ok=True)
         remove_files(stale_temps(folder))
         number = max(_taken_numbers(current, folder), default=0) + 1
+        names = [a.file for a in current.attachments]
+        with contextlib.suppress(OSError):
+            names.extend(os.listdir(folder))
+        att_number = max(taken_attachments(article_id, names), default=0) + 1
         photos: list[Photo] = []
+        attachments: list[Attachment] = []
         try:
             for info in images:
-                data = info.path.read_bytes()
-                while True:
-                    name = original_name(article_id, number, info.ext)
-                    number += 1
-                    try:
-                        create_exclusive(folder / name, data)
-                    except FileExistsError:
-                        continue
-                    break
+                name, number = _copy_in(
+                    folder, info.path, partial(original_name, article_id, ext=info.ext), number
+                )
                 copied.append(folder / name)
                 photos.append(Photo(name, {k: v for k, v in (captions or {}).items() if v}))
-            updated = editing.add_photos(photos)
+            for index, doc in enumerate(documents):
+                name, att_number = _copy_in(
+                    folder,
+                    doc.path,
+                    partial(attachment_name, article_id, ext=doc.ext),
+                    att_number,
+                )
+                copied.append(folder / name)
+                texts = titles[index] if index < len(titles) else {}
+                attachments.append(Attachment(name, {k: v for k, v in texts.items() if v}))
+            updated = editing.add_photos(photos, attachments)
         except BaseException:
             remove_files(copied)
             if made:
@@ -335,6 +352,22 @@ def add_photos(
                     folder.rmdir()
             raise
         return replace(updated, sources=tuple(f.path for f in editing.files)), copied
+
+
+def _copy_in(
+    folder: Path, source: Path, name_of: Callable[..., str], number: int
+) -> tuple[str, int]:
+    """Copy `source` into `folder` under the first free `name_of(n)` from `number` on,
+    created exclusively: the name and the next number to try."""
+    data = source.read_bytes()
+    while True:
+        name = name_of(number=number)
+        number += 1
+        try:
+            create_exclusive(folder / name, data)
+        except FileExistsError:
+            continue
+        return name, number
 
 
 # --- cleaning up after interrupted commands ---------------------------------------
@@ -354,6 +387,8 @@ def leftovers(site: Site, article_id: int, hint: Sequence[Path] = ()) -> list[Pa
     opdc's names that the article does not use, their web sizes and thumbnails, and
     stale temporary files in its media folder and beside its files. Takes the
     article's lock (an add still running is waited for, a killed change finished)."""
+    from opdc_cli.documents import unused_attachments
+
     with site.edit(article_id, hint) as editing:
         article = editing.article
         folder = site.media_folder(article_id)
@@ -369,6 +404,7 @@ def leftovers(site: Site, article_id: int, hint: Sequence[Path] = ()) -> list[Pa
         for original in unused_originals(article_id, names, used):
             found.append(folder / original)
             found += [folder / n for n in _made_from(original) if n in names and n not in used]
+        found += [folder / n for n in unused_attachments(article_id, names, used)]
         found += stale_temps(folder)
         found += stale_leftovers(editing.folder, article_id)
         return found

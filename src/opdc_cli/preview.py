@@ -17,7 +17,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from opdc_cli import thai
+from opdc_cli import documents, thai
 from opdc_cli.gallery import gallery
 from opdc_cli.labels import label, total_line
 from opdc_cli.model import Article
@@ -93,9 +93,13 @@ def article_view(
         parts.append(Text(""))
         parts.append(Text(label(lang, "attachments"), style="bold"))
         for attachment in article.attachments:
-            parts.extend(
-                _lines(f"{attachment.title(lang)} ({attachment.file})", width, indent="  ")
-            )
+            parts.extend(_lines(attachment.title(lang), width, indent="  "))
+            info = documents.attached_info(media_dir, article.id, attachment.file)
+            facts = documents.details(info, lang) if info else "missing from media/"
+            entry = Text("    ")
+            entry.append(clean(attachment.file))
+            entry.append(f" ({facts})", style="dim" if info else "yellow")
+            parts.append(entry)
     if article.tags:
         parts.append(Text(""))
         parts.append(

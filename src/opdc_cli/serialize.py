@@ -6,7 +6,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opdc_cli import urls
+from opdc_cli import documents, urls
 from opdc_cli.gallery import gallery
 from opdc_cli.model import Article
 from opdc_cli.site import SiteConfig
@@ -98,6 +98,7 @@ def article_record(
             "file": a.file,
             "title": dict(a.titles),
             "url": urls.url(config, urls.media_path(article.id, a.file)),
+            **documents.record(documents.attached_info(media_dir, article.id, a.file)),
         }
         for a in article.attachments
     ]

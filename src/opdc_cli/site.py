@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from functools import cached_property
@@ -45,6 +45,10 @@ class MediaSettings:
     max_pixels: int = 89_478_485
     max_file_mb: int = 40
     gallery_page_size: int = 12
+    # The document kinds `opdc media add` takes as attachments (documents.KINDS's keys),
+    # and the size above which validate warns (readers download them on phones).
+    attachment_types: tuple[str, ...] = ("pdf", "docx", "xlsx", "pptx", "odt", "ods")
+    max_attachment_mb: int = 20
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,9 @@ class SiteConfig:
     timezone: str = "Asia/Bangkok"
     first_id: int = 1
     article_format: str = "toml"
+    # How bodies are written: "plain" paragraphs (bare links found), or "markdown" (a
+    # small subset: links, bold, italic, lists; see opdc_cli.links).
+    body_format: str = "plain"
     description: Mapping[str, str] = field(default_factory=dict)
     credit: Mapping[str, str] = field(default_factory=dict)
     media: MediaSettings = MediaSettings()
@@ -265,6 +272,7 @@ TOP_KEYS = {
     "base_url",
     "first_id",
     "article_format",
+    "body_format",
     "name",
     "description",
     "credit",
@@ -336,7 +344,23 @@ def _media(checker: _Checker, data: Mapping[str, Any]) -> MediaSettings:
         gallery_page_size=checker.value(
             table, here, "gallery_page_size", int, default.gallery_page_size, _positive
         ),
+        attachment_types=tuple(
+            checker.value(
+                table, here, "attachment_types", list, list(default.attachment_types), _kinds
+            )
+        ),
+        max_attachment_mb=checker.value(
+            table, here, "max_attachment_mb", int, default.max_attachment_mb, _positive
+        ),
     )
+
+
+def _kinds(value: Iterable[object]) -> str | None:
+    from opdc_cli.documents import DOCUMENT_TYPES
+
+    if all(isinstance(v, str) and v in DOCUMENT_TYPES for v in value):
+        return None
+    return f"must list document types from: {', '.join(DOCUMENT_TYPES)}"
 
 
 def _feed(checker: _Checker, data: Mapping[str, Any]) -> FeedSettings:
@@ -419,6 +443,14 @@ def check_config(path: Path) -> tuple[SiteConfig | None, list[OpdcError]]:
         "toml",
         lambda v: None if v in ("toml", "txt") else "must be 'toml' or 'txt'",
     )
+    body_format = checker.value(
+        data,
+        (),
+        "body_format",
+        str,
+        "plain",
+        lambda v: None if v in ("plain", "markdown") else "must be 'plain' or 'markdown'",
+    )
     config = SiteConfig(
         path=path,
         languages=languages,
@@ -428,6 +460,7 @@ def check_config(path: Path) -> tuple[SiteConfig | None, list[OpdcError]]:
         timezone=checker.value(data, (), "timezone", str, "Asia/Bangkok", _timezone),
         first_id=checker.value(data, (), "first_id", int, 1, _positive),
         article_format=article_format,
+        body_format=body_format,
         description=checker.texts(data, (), "description", languages),
         credit=checker.texts(data, (), "credit", languages),
         media=_media(checker, data),

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from opdc_cli import store
+from opdc_cli.documents import unused_attachments
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.gallery import (
     check_media_name,
@@ -36,6 +37,7 @@ from opdc_cli.gallery import (
     unused_originals,
     web_name,
 )
+from opdc_cli.links import link_problems
 from opdc_cli.media import (
     FORMAT_NAMES,
     FORMATS,
@@ -580,6 +582,9 @@ class ArticleChecker:
                     "whitespace at the end of the line: delete it",
                     article_id,
                 )
+        for start, message in link_problems(body, self.config.body_format):
+            place = item.source.place(item.parts, body, start)
+            self._add(item.source, place, "OPDC406", "warning", message, article_id)
         for start, link, scheme in find_links(body):
             if scheme not in WEB_SCHEMES:
                 self._add(
@@ -617,6 +622,7 @@ class ArticleChecker:
             source, parts = located.item_file(kind, index)
             ok = self._media_file(source, parts, article.id, name, listing)
             if kind != "photos":
+                self._attachment(located, index, name, texts, ok)
                 continue
             made = (web_name(name), thumb_name(name))
             referenced.update(made)
@@ -628,6 +634,7 @@ class ArticleChecker:
             self._web_sizes(article, unsure)
         unused = sorted(set(listing.files) - referenced)
         cleanable = set(unused_originals(article.id, unused, referenced))
+        cleanable.update(unused_attachments(article.id, unused, referenced))
         cleanable.update(name for o in list(cleanable) for name in (web_name(o), thumb_name(o)))
         for name in unused:
             fix = (
@@ -647,6 +654,34 @@ class ArticleChecker:
                     article.id,
                 )
             )
+
+    def _attachment(
+        self, located: Located, index: int, name: str, texts: Mapping[str, str], present: bool
+    ) -> None:
+        """A document: titled in each of the article's languages, its content what its
+        name says, within the size limit, and a PDF readable by screen readers."""
+        from opdc_cli.documents import attachment_problems
+
+        article = located.article
+        source, parts = located.item_file("attachments", index)
+        for lang in article.translations:
+            if not texts.get(lang, "").strip():
+                where = located.item_text("attachments", index, name, lang, "")
+                key = "title" if located.text_form else lang
+                self._at(
+                    where.source,
+                    where.parts[:-1],
+                    "OPDC311",
+                    "warning",
+                    f"attachment {name} has no {language_name(lang)} ({lang}) title: "
+                    f'add {key} = "…" saying what the document is (readers see the file name)',
+                    article.id,
+                )
+        if present:
+            folder = self.config.root / "media" / str(article.id)
+            for code, severity, message in attachment_problems(folder / name, self.config.media):
+                text = f"media/{article.id}/{name}: {message}"
+                self._at(source, parts, code, severity, text, article.id)
 
     def _alt_text(self, located: Located, index: int, name: str, texts: Mapping[str, str]) -> None:
         """Every photo needs alt text: in the primary language (error), in the others

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from opdc_cli.content import Site
+    from opdc_cli.documents import DocumentInfo
     from opdc_cli.media import ImageInfo, Outcome, ResizePlan, ResizeReport
     from opdc_cli.model import Article
 
@@ -37,8 +38,8 @@ media_app = typer.Typer(
     cls=TidyGroup,
     name="media",
     help=(
-        "Photos of an article: copy them in under the canonical names, make the web "
-        "sizes and thumbnails, remove what interrupted commands left.\n\n"
+        "Photos and documents of an article: copy them in under the canonical names, "
+        "make the web sizes and thumbnails, remove what interrupted commands left.\n\n"
         "Examples:  opdc media add 26461 ~/camera/*.JPG  ·  opdc media resize 26461"
     ),
     no_args_is_help=True,
@@ -67,6 +68,22 @@ def checked_images(paths: Sequence[Path], settings: MediaSettings) -> list[Image
         raise typer.Exit(1) from None
 
 
+def checked_documents(paths: Sequence[Path], settings: MediaSettings) -> list[DocumentInfo]:
+    """Every path checked as a document (`documents.check_documents`); each refused
+    file is printed, then exit 1."""
+    from opdc_cli.documents import check_documents
+    from opdc_cli.media import ImagesRejected
+
+    try:
+        return check_documents(paths, settings)
+    except ImagesRejected as rejected:
+        for problem in rejected.problems:
+            _problem_line(problem)
+        count = len(rejected.problems)
+        err().print(f"[red]{count} file(s) refused; nothing was changed[/]")
+        raise typer.Exit(1) from None
+
+
 def _captions(site: Site, caption: str | None, caption_en: str | None) -> dict[str, str]:
     config = site.config
     captions: dict[str, str] = {}
@@ -79,12 +96,43 @@ def _captions(site: Site, caption: str | None, caption_en: str | None) -> dict[s
     return captions
 
 
+def _titles(
+    site: Site, docs: Sequence[DocumentInfo], title: str | None, title_en: str | None
+) -> list[dict[str, str]]:
+    """Each document's title per language: from --title/--title-en for one document,
+    else asked in a terminal (Enter leaves it out: validate then warns)."""
+    config = site.config
+    given = {config.primary_language: (title or "").strip()}
+    if title_en:
+        if "en" not in config.languages:
+            raise UsageError("--title-en: 'en' is not one of the site's languages")
+        given["en"] = title_en.strip()
+    if (title or title_en) and len(docs) != 1:
+        raise UsageError("--title and --title-en need exactly one FILE (a document)")
+    titles = [dict(given) for _ in docs]
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return titles
+    from opdc_cli.cli.prompts import Asker
+    from opdc_cli.model import language_name
+
+    asker = Asker(err())
+    for doc, texts in zip(docs, titles, strict=True):
+        for lang in config.languages:
+            if not texts.get(lang):
+                texts[lang] = asker.line(f"Title of {doc.path.name} in {language_name(lang)}")
+    return titles
+
+
 def add(
     ctx: typer.Context,
     article_id: Annotated[int, typer.Argument(metavar="ID", help="The article's id.")],
     files: Annotated[
         list[Path],
-        typer.Argument(metavar="FILE", help="Photos: JPEG, PNG, WebP, TIFF or GIF."),
+        typer.Argument(
+            metavar="FILE",
+            help="Photos (JPEG, PNG, WebP, TIFF, GIF) or documents (PDF, DOCX, XLSX, PPTX, "
+            "ODT, ODS).",
+        ),
     ],
     caption: Annotated[
         str | None,
@@ -93,36 +141,57 @@ def add(
     caption_en: Annotated[
         str | None, typer.Option(help="The English caption; one photo only.")
     ] = None,
+    title: Annotated[
+        str | None,
+        typer.Option(help="A document's title in the primary language; one document only."),
+    ] = None,
+    title_en: Annotated[
+        str | None, typer.Option(help="A document's English title; one document only.")
+    ] = None,
     site_dir: SiteOption = None,
 ) -> None:
-    """Copy photos into media/ID/ as imgID_N.ext and add them to the article.
+    """Copy photos and documents into media/ID/ and add them to the article.
 
-    Numbers continue after the article's last photo. Every file is checked first
-    (an image opdc can read, within site.toml's size limits): if one is refused,
-    nothing changes. Prints the new files; then run 'opdc media resize ID'.
+    Photos become imgID_N.ext ([[photos]]), documents attID_N.ext ([[attachments]]);
+    numbers continue after the article's last. Every file is checked first by its
+    content (an image opdc can read; a real PDF, Office or OpenDocument file of a
+    type site.toml allows), within site.toml's size limits: if one is refused,
+    nothing changes. A document's title is asked in a terminal when not given.
+    Prints the new files; after photos, run 'opdc media resize ID'.
 
     Examples:
 
       opdc media add 26461 ~/camera/DSC_0141.JPG ~/camera/DSC_0142.JPG
 
       opdc media add 26461 stage.jpg --caption "พิธีเปิด" --caption-en "The opening"
+
+      opdc media add 26463 ประกาศ.pdf --title "ประกาศรับสมัคร" --title-en "Call for applications"
     """
-    from opdc_cli import media
+    from opdc_cli import documents, media
 
     site = open_site(ctx, site_dir)
     captions = _captions(site, caption, caption_en)
-    if captions and len(files) != 1:
-        raise UsageError("--caption and --caption-en need exactly one FILE")
-    infos = checked_images(files, site.config.media)
+    doc_paths = [path for path in files if documents.looks_like_document(path)]
+    photo_paths = [path for path in files if path not in doc_paths]
+    if captions and len(photo_paths) != 1:
+        raise UsageError("--caption and --caption-en need exactly one FILE (a photo)")
+    if (title or title_en) and len(doc_paths) != 1:
+        raise UsageError("--title and --title-en need exactly one FILE (a document)")
+    infos = checked_images(photo_paths, site.config.media) if photo_paths else []
+    docs = checked_documents(doc_paths, site.config.media) if doc_paths else []
+    titles = _titles(site, docs, title, title_en)
     # The article is read by add_photos, under its lock: a killed change of it is
     # finished first, and what it reads is what it writes back onto.
-    _, added = media.add_photos(site, article_id, infos, captions)
+    _, added = media.add_photos(site, article_id, infos, captions, docs, titles)
     for path in added:
         out().file.write(display_path(path) + "\n")
-    err().print(
-        f"[green]added[/] {len(added)} photo(s) to article {article_id}; "
-        f"next: [bold]opdc media resize {article_id}[/]"
-    )
+    done = f"[green]added[/] {len(infos)} photo(s) and {len(docs)} document(s)"
+    if not docs:
+        done = f"[green]added[/] {len(added)} photo(s)"
+    elif not infos:
+        done = f"[green]added[/] {len(docs)} document(s)"
+    next_step = f"; next: [bold]opdc media resize {article_id}[/]" if infos else ""
+    err().print(f"{done} to article {article_id}{next_step}")
 
 
 def _print_plan(plan: ResizePlan) -> None:

@@ -41,6 +41,9 @@ CSV_COLUMNS = (
     "event_end",
     "event_place",
     "attachment_urls",
+    "attachment_types",
+    "attachment_bytes",
+    "attachment_pages",
     "paths",
 )
 
@@ -97,10 +100,18 @@ def csv_rows(record: dict[str, Any], languages: Iterable[str]) -> list[list[str]
             "event_end": event.get("end") or "",
             "event_place": (event.get("place") or {}).get(lang, ""),
             "attachment_urls": LIST_SEPARATOR.join(a["url"] for a in record["attachments"]),
+            "attachment_types": _joined(a["type"] for a in record["attachments"]),
+            "attachment_bytes": _joined(a["bytes"] for a in record["attachments"]),
+            "attachment_pages": _joined(a["pages"] for a in record["attachments"]),
             "paths": LIST_SEPARATOR.join(record["paths"]),
         }
         rows.append([str(values[column]) for column in CSV_COLUMNS])
     return rows
+
+
+def _joined(values: Iterable[object]) -> str:
+    """One cell of a list, one value per attachment in order (empty where unknown)."""
+    return LIST_SEPARATOR.join("" if v is None else str(v) for v in values)
 
 
 def to_csv(items: list[dict[str, Any]], languages: Iterable[str], *, excel: bool = False) -> bytes:

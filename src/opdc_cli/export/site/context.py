@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from markupsafe import Markup
+
 
 @dataclass(frozen=True, slots=True)
 class FeedLink:
@@ -123,7 +125,10 @@ class GalleryView:
 class AttachmentLink:
     href: str
     title: str
-    size: str
+    name: str
+    type: str  # PDF, DOCX, …
+    mime: str
+    details: str  # "PDF · 12 หน้า · 245.31 kb"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +143,7 @@ class ArticleView:
     date_text: str
     summary: str
     paragraphs: tuple[str, ...]
+    body_html: Markup  # the body as HTML (links; the Markdown subset), already escaped
     credit: str
     event: EventView | None
     tags: tuple[str, ...]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import quote
 
-from opdc_cli import thai, urls
+from opdc_cli import documents, links, thai, urls
 from opdc_cli.errors import OpdcError
 from opdc_cli.export.owned import Output
 from opdc_cli.export.site.context import (
@@ -38,7 +38,7 @@ from opdc_cli.export.site.context import (
     SiteFrame,
     Thumb,
 )
-from opdc_cli.gallery import GalleryItem, check_media_name, format_kb, media_path
+from opdc_cli.gallery import GalleryItem, check_media_name, media_path
 from opdc_cli.labels import LABELS, label, total_line
 from opdc_cli.model import Article, Attachment
 from opdc_cli.publish import Gate
@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     import jinja2
+
+    from opdc_cli.documents import DocumentInfo
 
 PACKAGE_TEMPLATES = Path(__file__).parent.parent / "templates"
 PACKAGE_STYLE = Path(__file__).parent.parent / "static" / "style.css"
@@ -190,7 +192,7 @@ class ArticleFiles:
     """What an article's pages show of its media folder, and the files they need."""
 
     ready: list[GalleryItem]
-    attachments: list[tuple[Attachment, int]]  # with its size in bytes
+    attachments: list[tuple[Attachment, DocumentInfo]]  # with what the file is
     media: list[str]  # site paths of the photos and attachments to publish
 
 
@@ -352,8 +354,11 @@ class Renderer:
                     f"media/{article.id}/ and is left out"
                 )
                 continue
+            info = documents.published_info(source)
+            if info is None:
+                continue
             media.append(urls.media_path(article.id, attachment.file))
-            attachments.append((attachment, source.stat().st_size))
+            attachments.append((attachment, info))
         return ArticleFiles(ready, attachments, media)
 
     def article(
@@ -414,9 +419,11 @@ class Renderer:
         )
         attachments = tuple(
             AttachmentLink(
-                rel(root, urls.media_path(article.id, a.file)), a.title(lang), format_kb(bytes_)
+                **documents.page_entry(
+                    info, a.title(lang), rel(root, urls.media_path(article.id, a.file)), lang
+                )
             )
-            for a, bytes_ in files.attachments
+            for a, info in files.attachments
         )
         return ArticleView(
             id=article.id,
@@ -427,6 +434,7 @@ class Renderer:
             date_text=thai.format_date(article.date.astimezone(config.tz), lang),
             summary=translation.summary,
             paragraphs=tuple(translation.paragraphs),
+            body_html=links.body_html(translation.body, config.body_format),
             credit=translation.credit,
             event=event,
             tags=tuple(article.tags),
