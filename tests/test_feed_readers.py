@@ -15,12 +15,13 @@ from typing import Any
 
 import feedparser
 import pytest
-from conftest import BANGKOK, MakeArticle, MakeSite, build_article, init_site
+from conftest import BANGKOK, MakeArticle, MakeSite, build_article
 
 from opdc_cli import store
 from opdc_cli.content import Site
 from opdc_cli.feed import build_feed
 from opdc_cli.model import Translation
+from opdc_cli.scaffold import init_site
 
 NOW = datetime(2030, 1, 1, tzinfo=BANGKOK)
 NASTY = [
