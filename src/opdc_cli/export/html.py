@@ -50,7 +50,14 @@ from opdc_cli.content import Site
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.export.owned import Output, safe_relative, sweep_temporaries
 from opdc_cli.fsutil import write_if_changed
-from opdc_cli.gallery import GalleryItem, check_media_name, format_kb, gallery, media_path
+from opdc_cli.gallery import (
+    GalleryItem,
+    check_media_name,
+    format_kb,
+    gallery,
+    gallery_pages,
+    media_path,
+)
 from opdc_cli.labels import LABELS, label, total_line
 from opdc_cli.media import private_copy
 from opdc_cli.model import Article
@@ -365,7 +372,7 @@ class _Renderer:
             media.append(urls.media_path(article.id, attachment.file))
             attachments.append((attachment, source.stat().st_size))
         size = config.media.gallery_page_size
-        chunks = [ready[i : i + size] for i in range(0, len(ready), size)] or [[]]
+        chunks = gallery_pages(items, size)
         pages: dict[str, str] = {}
         for lang in config.languages:
             translation = article.translation(lang)
