@@ -30,9 +30,10 @@ document.getElementById("f").addEventListener("load", function () {{
 
 @pytest.fixture(scope="module")
 def nasty_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from conftest import build_article, init_site
+    from conftest import build_article
 
     from opdc_cli import store
+    from opdc_cli.scaffold import init_site
 
     assert len(LONG_URL) >= 200
     root = tmp_path_factory.mktemp("layout") / "site"
