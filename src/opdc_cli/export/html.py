@@ -48,6 +48,7 @@ from urllib.parse import quote
 from opdc_cli import __version__, store, thai, urls
 from opdc_cli.content import Site
 from opdc_cli.errors import OpdcError, UsageError
+from opdc_cli.export import meta
 from opdc_cli.export.owned import Output, safe_relative, sweep_temporaries
 from opdc_cli.fsutil import write_if_changed
 from opdc_cli.gallery import (
@@ -69,7 +70,7 @@ if TYPE_CHECKING:
     import jinja2
 
 # Bump when the page-building code changes what it writes: every page is then rebuilt.
-FORMAT = 2
+FORMAT = 3
 # The export's state, in .opdc/exports/<key of the output folder>/:
 MANIFEST = "manifest.json"
 # Each article's index entries (title, summary, thumbnail) by id, so that a re-export
@@ -327,6 +328,8 @@ class _Renderer:
             "canonical": canonical or urls.url(config, path),
             "feeds": feeds,
             "alternates": alternates,
+            "meta": [],
+            "json_ld": "",
         }
 
     def _context(
@@ -395,6 +398,7 @@ class _Renderer:
                     translation.summary,
                     canonical,
                 )
+                page.update(meta.article_meta(config, article, lang, ready, canonical))
                 context = self._context(lang, root, page, article.category)
                 data = self._article_data(article, lang, root, canonical)
                 data["gallery"] = _gallery_data(
@@ -500,6 +504,7 @@ class _Renderer:
             config.description.get(lang, ""),
             urls.url(config, urls.index_path(lang, number, category)),
         )
+        page.update(meta.index_meta(config, lang, title, page["canonical"]))
         context = self._context(lang, root, page, category)
         context["listing"] = {
             "heading": heading,
