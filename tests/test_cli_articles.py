@@ -1060,3 +1060,29 @@ def test_the_written_files_are_what_the_store_reads(runner: CliRunner, site: Pat
     groups, problems = store.group(store.scan(site / "articles"))
     assert not problems
     assert sorted(groups) == [1001, 1002, 1003, 1004, 1005]
+
+
+def test_show_the_pages_and_json_page_a_gallery_alike(
+    runner: CliRunner, make_site: MakeSite, make_jpeg: MakeJpeg, tmp_path: Path
+) -> None:
+    from opdc_cli.model import Photo
+
+    photos = tuple(Photo(f"img5001_{n}.jpg", {"th": "ภาพ", "en": "A photo"}) for n in range(1, 14))
+    root = make_site([build_article(5001, photos=photos)])
+    for n in range(1, 14):
+        make_jpeg(root / "media" / "5001" / f"img5001_{n}_resize.jpg", (64, 48))
+    lines = [
+        line.strip()
+        for line in ok(runner, "--site", root, "show", "5001", "--lang", "en").stdout.splitlines()
+    ]
+    # site.toml's gallery_page_size (12): 13 photos are two pages, as on the site.
+    assert "13 items 1 / 2" in lines and "13 items 2 / 2" in lines
+    twelfth = next(i for i, line in enumerate(lines) if line.startswith("img5001_12_resize"))
+    assert lines[twelfth + 1] == "A photo" and lines[twelfth + 2] == "13 items 1 / 2"
+    record = json.loads(ok(runner, "--site", root, "show", "5001", "--json").stdout)
+    assert [p["gallery_page"] for p in record["photos"]] == [1] * 12 + [2]
+    out = tmp_path / "public"
+    ok(runner, "--site", root, "export", "--format", "html", "-o", out)
+    page = (out / "en" / "news" / "5001-2.html").read_text(encoding="utf-8")
+    assert "13 items 2 / 2" in page and "img5001_13_resize.jpg" in page
+    assert not (out / "en" / "news" / "5001-3.html").exists()

@@ -9,7 +9,6 @@ rewritten on the finished tree.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -211,27 +210,17 @@ def _render(
     fg = FeedGenerator()
     site_source = _relative(config.path, config.root)
     name = cleaner.text(config.site_name(lang), site_source, f"name.{lang}") or config.base_url
-    if len(channel.categories) == 1 and not channel.tags:
-        key = channel.categories[0]
-        category_name = config.category_name(key, lang)
-        title = f"{cleaner.text(category_name, site_source, f'categories.{key}.{lang}')} – {name}"
-        page = urls.index_path(lang, category=key)
-        self_path = urls.feed_path(lang, key, channel.atom)
-    else:
-        title = name
-        page = urls.index_path(lang)
-        self_path = urls.feed_path(lang, None, channel.atom)
+    title, page, self_path = _identity(config, channel, name, cleaner, site_source)
     description = (
         cleaner.text(config.description.get(lang, ""), site_source, f"description.{lang}") or name
     )
     self_url = urls.url(config, self_path)
     page_url = urls.url(config, page)
-    # RSS readers treat titles and descriptions as HTML: escape them so that a "<b>"
-    # in a title is shown, not interpreted. Atom says type="text" and needs no escaping.
-    text = _plain if channel.atom else _escaped
+    # Every text is given to feedgen as it is and encoded once, on output (see
+    # _encode_once): escaping it here as well made readers show "AT&amp;T".
     fg.id(self_url)
-    fg.title(text(title))
-    fg.description(text(description))
+    fg.title(title)
+    fg.description(description)
     fg.language(lang)
     # feedgen's RSS <link> is the href of the *last* link() call: self first.
     fg.link(href=self_url, rel="self", type=ATOM_TYPE if channel.atom else RSS_TYPE)
@@ -239,7 +228,7 @@ def _render(
     fg.author(name=name)
     fg.generator("opdc")
     if config.feed.logo:
-        fg.image(url=_logo_url(config), title=text(title), link=page_url)
+        fg.image(url=_logo_url(config), title=title, link=page_url)
     fg.updated(max((a.date for a in articles), default=EMPTY_FEED_UPDATED))
     if not channel.atom:
         fg.load_extension("dc", atom=False, rss=True)
@@ -247,7 +236,7 @@ def _render(
     enclosures: list[tuple[str, int] | None] = []
     for article in articles:
         enclosures.append(_enclosure(config, media_dir, article))
-        _add_entry(fg, config, article, channel, cleaner, text, enclosures[-1])
+        _add_entry(fg, config, article, channel, cleaner, enclosures[-1])
 
     from lxml import etree
 
@@ -259,7 +248,37 @@ def _render(
         _add_attachment_links(root, [enclosures_of(config, media_dir, a) for a in articles])
     elif not articles:
         _drop_clock_date(root)
-    return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
+    data = etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
+    return data if channel.atom else _encode_once(data)
+
+
+# lxml writes the three characters text must escape as named entities; the RSS
+# Advisory Board's Best Practices Profile asks for hexadecimal references, which
+# every RSS reader tried decodes once, as plain text ("AT&T", "A < B").
+_PROFILE_REFERENCES = {b"&amp;": b"&#x26;", b"&lt;": b"&#x3C;", b"&gt;": b"&#x3E;"}
+
+
+def _encode_once(data: bytes) -> bytes:
+    """The serialised RSS with its escapes in the profile's form (same XML text)."""
+    return re.sub(rb"&(?:amp|lt|gt);", lambda m: _PROFILE_REFERENCES[m.group()], data)
+
+
+def _identity(
+    config: SiteConfig, channel: _Channel, name: str, cleaner: _Cleaner, source: str
+) -> tuple[str, str, str]:
+    """The feed's title, its page and its own path: a filtered feed is a feed of its
+    own, never the whole language's (readers take the id and self link for its name)."""
+    lang = channel.lang
+    categories, tags = channel.categories, channel.tags
+    names = [
+        cleaner.text(config.category_name(key, lang), source, f"categories.{key}.{lang}")
+        for key in categories
+    ]
+    names += [f"#{tag}" for tag in tags]
+    title = f"{', '.join(names)} – {name}" if names else name
+    category = categories[0] if len(categories) == 1 else None
+    page = urls.index_path(lang, category=category)
+    return title, page, urls.selection_feed_path(lang, categories, tags, channel.atom)
 
 
 def _logo_url(config: SiteConfig) -> str:
@@ -270,21 +289,12 @@ def _logo_url(config: SiteConfig) -> str:
     return urls.url(config, "media/" + logo.lstrip("/").removeprefix("media/"))
 
 
-def _plain(value: str) -> str:
-    return value
-
-
-def _escaped(value: str) -> str:
-    return html.escape(value, quote=False)
-
-
 def _add_entry(
     fg: Any,
     config: SiteConfig,
     article: Article,
     channel: _Channel,
     cleaner: _Cleaner,
-    text: Callable[[str], str],
     enclosure: tuple[str, int] | None,
 ) -> None:
     lang = channel.lang
@@ -301,7 +311,7 @@ def _add_entry(
     # for an article: the guid (RSS) and the id (Atom).
     entry.id(link)
     entry.guid(link, permalink=True)
-    entry.title(text(title))
+    entry.title(title)
     entry.link(href=link, rel="alternate")
     entry.published(article.date)
     entry.updated(article.date)
@@ -310,7 +320,7 @@ def _add_entry(
         if channel.atom:
             entry.summary(description, type="text")
         else:
-            entry.description(text(description))
+            entry.description(description)
     if channel.full_content and body.strip():
         entry.content(str(body_html(body, config.body_format)), type="html")
     category_name = cleaner.text(

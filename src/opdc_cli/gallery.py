@@ -303,3 +303,13 @@ def gallery(media_dir: Path, article: Article) -> list[GalleryItem]:
             )
         )
     return items
+
+
+def gallery_pages(items: list[GalleryItem], size: int) -> list[list[GalleryItem]]:
+    """The gallery's pages as the article's pages show them: the photos with a web size,
+    `size` (site.toml's [media] gallery_page_size) to a page; one empty page if none.
+
+    The one paging rule of `opdc show`, the html pages and the data exports.
+    """
+    ready = [item for item in items if item.ready]
+    return [ready[i : i + size] for i in range(0, len(ready), size)] or [[]]

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from opdc_cli import documents, thai
-from opdc_cli.gallery import gallery
+from opdc_cli.gallery import GalleryItem, gallery, gallery_pages
 from opdc_cli.labels import label, total_line
 from opdc_cli.model import Article
 from opdc_cli.site import SiteConfig
@@ -35,6 +35,19 @@ def _lines(text: str, width: int, style: str = "", indent: str = "") -> list[Tex
     for line in thai.wrap(clean(text), max(10, width - thai.cell_width(indent))):
         out.append(Text(indent + line, style=style, no_wrap=True, overflow="ignore"))
     return out
+
+
+def _photo_lines(item: GalleryItem, lang: str, width: int) -> list[Text]:
+    """One photo of the list: its web file and size (or that it has none yet), its caption."""
+    entry = Text("  ")
+    if item.ready:
+        entry.append(clean(item.web))
+        entry.append(f" ({item.size_label})", style="dim")
+    else:
+        entry.append(clean(item.original))
+        entry.append("  (no web size yet: run opdc media resize)", style="yellow")
+    caption = item.photo.caption(lang)
+    return [entry, *(_lines(caption, width, "dim", indent="    ") if caption else [])]
 
 
 def article_view(
@@ -76,19 +89,20 @@ def article_view(
     if article.photos:
         parts.append(Text(""))
         parts.append(Text(label(lang, "photos"), style="bold"))
-        for item in gallery(media_dir, article):
-            entry = Text("  ")
-            if item.ready:
-                entry.append(clean(item.web))
-                entry.append(f" ({item.size_label})", style="dim")
-            else:
-                entry.append(clean(item.original))
-                entry.append("  (no web size yet: run opdc media resize)", style="yellow")
-            parts.append(entry)
-            caption = item.photo.caption(lang)
-            if caption:
-                parts.extend(_lines(caption, width, "dim", indent="    "))
-        parts.append(Text(total_line(lang, len(article.photos))))
+        items = gallery(media_dir, article)
+        # Paged as the article's pages page them: a count line closes each page.
+        pages = gallery_pages(items, config.media.gallery_page_size)
+        shown = sum(len(page) for page in pages)
+        for number, page in enumerate(pages, start=1):
+            for item in page:
+                parts.extend(_photo_lines(item, lang, width))
+            if page:
+                parts.append(Text(total_line(lang, shown, number, len(pages))))
+        for item in items:
+            if not item.ready:
+                parts.extend(_photo_lines(item, lang, width))
+        if not shown:
+            parts.append(Text(total_line(lang, 0)))
     if article.attachments:
         parts.append(Text(""))
         parts.append(Text(label(lang, "attachments"), style="bold"))

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opdc_cli import documents, urls
-from opdc_cli.gallery import gallery
+from opdc_cli.gallery import gallery, gallery_pages
 from opdc_cli.model import Article
 from opdc_cli.site import SiteConfig
 
@@ -76,6 +76,13 @@ def article_record(
         if article.event
         else None
     )
+    items = gallery(media_dir, article)
+    # The gallery page each photo is on (1, 2, …; null until it has a web size).
+    page_of = {
+        id(item): number
+        for number, page in enumerate(gallery_pages(items, config.media.gallery_page_size), 1)
+        for item in page
+    }
     record["photos"] = [
         {
             "file": item.original,
@@ -90,8 +97,9 @@ def article_record(
             "thumb_height": item.thumb_height,
             "width": item.width,
             "height": item.height,
+            "gallery_page": page_of.get(id(item)),
         }
-        for item in gallery(media_dir, article)
+        for item in items
     ]
     record["attachments"] = [
         {

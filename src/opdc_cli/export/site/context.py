@@ -35,6 +35,15 @@ class Alternate:
 
 
 @dataclass(frozen=True, slots=True)
+class MetaTag:
+    """A `<meta>` of the head: OpenGraph (attr "property") or Twitter card ("name")."""
+
+    attr: str
+    key: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """The page's head and language switch."""
 
@@ -47,6 +56,9 @@ class Page:
     alternates: tuple[Alternate, ...]
     # A preview's page of an article that is not published (opdc serve --drafts).
     draft: bool = False
+    # Share and search metadata (export/meta.py): the tags, and an article's JSON-LD.
+    meta: tuple[MetaTag, ...] = ()
+    json_ld: str = ""
 
 
 @dataclass(frozen=True, slots=True)

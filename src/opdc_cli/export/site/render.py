@@ -13,11 +13,12 @@ import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import quote
 
 from opdc_cli import documents, links, thai, urls
 from opdc_cli.errors import OpdcError
+from opdc_cli.export import meta
 from opdc_cli.export.owned import Output
 from opdc_cli.export.site.context import (
     Alternate,
@@ -32,13 +33,14 @@ from opdc_cli.export.site.context import (
     GalleryView,
     Listing,
     MenuCategory,
+    MetaTag,
     Page,
     PageContext,
     ShareLink,
     SiteFrame,
     Thumb,
 )
-from opdc_cli.gallery import GalleryItem, check_media_name, media_path
+from opdc_cli.gallery import GalleryItem, check_media_name, gallery_pages, media_path
 from opdc_cli.labels import LABELS, label, total_line
 from opdc_cli.model import Article, Attachment
 from opdc_cli.publish import Gate
@@ -368,7 +370,7 @@ class Renderer:
         config = self.config
         files = self.article_files(article, items, warnings)
         size = config.media.gallery_page_size
-        chunks = [files.ready[i : i + size] for i in range(0, len(files.ready), size)] or [[]]
+        chunks = gallery_pages(files.ready, size)
         pages: dict[str, str] = {}
         for lang in config.languages:
             translation = article.translation(lang)
@@ -386,7 +388,10 @@ class Renderer:
                     lang, path, translation.title, others, article.category,
                     translation.summary, canonical,
                 )  # fmt: skip
-                page = replace(page, draft=draft) if draft else page
+                page = _with_meta(
+                    replace(page, draft=draft),
+                    meta.article_meta(config, article, lang, files.ready, canonical),
+                )
                 gallery = _gallery_view(
                     article, lang, page.root, chunk, number, len(chunks), len(files.ready), size
                 )
@@ -495,6 +500,7 @@ class Renderer:
             lang, path, title, others, category, config.description.get(lang, ""),
             urls.url(config, urls.index_path(lang, number, category)),
         )  # fmt: skip
+        page = _with_meta(page, meta.index_meta(config, lang, title, page.canonical))
         root = page.root
 
         def href(number: int) -> str:
@@ -578,4 +584,14 @@ def _gallery_view(
         line=total_line(lang, total, number, count),
         prev=href(number - 1) if number > 1 else None,
         next=href(number + 1) if number < count else None,
+    )
+
+
+def _with_meta(page: Page, found: dict[str, Any]) -> Page:
+    """`page` with the share and search metadata of export/meta.py."""
+    return replace(
+        page,
+        description=found.get("description", page.description),
+        meta=tuple(MetaTag(**tag) for tag in found["meta"]),
+        json_ld=found["json_ld"],
     )
