@@ -547,6 +547,24 @@ def _cache_home() -> Path:
     return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "opdc"
 
 
+def _write_cache(path: Path, data: bytes) -> None:
+    # Renamed into place, so that another process never loads half a file; not
+    # fsutil.atomic_write (this module stays standard-library only) and not synced:
+    # a cache lost in a crash costs only the time to build it again.
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            f.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
 @functools.cache
 def dictionary() -> WordSet:
     """pythainlp's word dictionary, from the user's cache folder when it was built
@@ -569,10 +587,7 @@ def dictionary() -> WordSet:
         pass  # absent or unreadable: built below (a damaged file is replaced)
     words = WordSet.build(raw.decode("utf-8-sig").splitlines())
     with contextlib.suppress(OSError):  # a read-only home only costs the next process time
-        from opdc_cli.fsutil import atomic_write
-
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(cached, words.dump(), sync=False)  # a cache: losing it costs only time
+        _write_cache(cached, words.dump())
     return words
 
 

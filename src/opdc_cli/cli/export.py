@@ -6,7 +6,7 @@ import sys
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -35,7 +35,9 @@ from opdc_cli.cli.common import (
     usage,
     warn,
 )
-from opdc_cli.content import Site
+
+if TYPE_CHECKING:
+    from opdc_cli.content import Site
 
 
 class ExportFormat(StrEnum):
