@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-from opdc_cli.export.site import export_site
 from test_export_browser import run_chromium
 
 from opdc_cli.content import Site
+from opdc_cli.export.site import export_site
 from opdc_cli.model import Translation
 
 LONG_URL = "https://www.example.go.th/" + "/".join(["documents-and-reports"] * 8) + "/x.pdf"

@@ -274,6 +274,19 @@ def _contains(article: Article, needle: str) -> bool:
     )
 
 
+def _indexed_search(query: Query) -> bool:
+    """Whether the index's search texts answer the query's text search."""
+    from opdc_cli.index import searchable
+
+    return bool(query.search) and searchable(query.search)
+
+
+def _answerable(query: Query) -> bool:
+    """Whether the index answers `query` without the full articles: no text search,
+    or one its search texts answer (shorter needles are looked for in every article)."""
+    return not query.search or _indexed_search(query)
+
+
 def _pushdown(query: Query, config: SiteConfig) -> Pushdown:
     """What of `query` the index's SQL answers exactly: the filters on its columns,
     and the order and limit when no filter is left for Python to apply."""
@@ -390,7 +403,9 @@ class Site:
         """
         query = self._resolved(query)
         if self.cache:
-            found = self._indexed(lambda session: self._articles_from(session, query))
+            found = self._indexed(
+                lambda session: self._articles_from(session, query), search=_indexed_search(query)
+            )
             if found is not None:
                 return found
         return query.select(self.read_all(), self.config)
@@ -399,8 +414,10 @@ class Site:
         """What `articles(query)` gives, as summaries: no text, but from the index
         they cost a fraction of full articles (what `opdc list` shows)."""
         query = self._resolved(query)
-        if self.cache and not query.search:
-            found = self._indexed(lambda session: self._summaries_from(session, query))
+        if self.cache and _answerable(query):
+            found = self._indexed(
+                lambda session: self._summaries_from(session, query), search=bool(query.search)
+            )
             if found is not None:
                 return found
         return [ArticleSummary.of(a, self.root) for a in self._direct(query)]
@@ -409,8 +426,11 @@ class Site:
         """The ids of what `articles(query)` gives, in its order: from the index,
         the cheapest answer there is (`opdc list --format ids`)."""
         query = self._resolved(query)
-        if self.cache and not query.search:
-            found = self._indexed(lambda session: [x.id for x in self._lights(session, query)])
+        if self.cache and _answerable(query):
+            found = self._indexed(
+                lambda session: [x.id for x in self._lights(session, query)],
+                search=bool(query.search),
+            )
             if found is not None:
                 return found
         return [a.id for a in self._direct(query)]
@@ -418,7 +438,7 @@ class Site:
     def _direct(self, query: Query) -> list[Article]:
         """articles(query), without asking the index again when it was just bypassed
         (its warning is then said once, not twice)."""
-        if self.cache and not query.search:
+        if self.cache and _answerable(query):
             return query.select(self.read_all(), self.config)
         return self.articles(query)
 
@@ -441,37 +461,43 @@ class Site:
             # Pointing at the caller of articles() or summaries().
             warnings.warn(message, CacheWarning, stacklevel=5)
 
-    def _indexed(self, work: Callable[[Session], R]) -> R | None:
+    def _indexed(self, work: Callable[[Session], R], *, search: bool = False) -> R | None:
         from opdc_cli import index
 
         def both(session: Session) -> tuple[R, list[OpdcError]]:
             return work(session), session.problems()
 
-        found = index.run(self.config, self._warn, both)
+        found = index.run(self.config, self._warn, both, search=search)
         if found is None:
             return None
         result, self.problems = found
         return result
 
     def _lights(self, session: Session, query: Query) -> list[_Light]:
-        """What passes every filter but the text search, from the index's columns:
-        ordered and cut to the limit unless a search is still to come."""
+        """What passes every filter, from the index's columns (the text search from its
+        search texts): ordered and cut to the limit unless a search is still to come."""
         assert query.now is not None
         config, now = self.config, query.now
         rows = session.rows(
             _pushdown(query, config), tags=bool(query.tags), titles=query.sort == "title"
         )
         picked = [light for light in map(_light, rows) if query.matches_fields(light, config, now)]
+        if _indexed_search(query):
+            # Exactly the articles the substring test keeps: no article is unpacked.
+            holding = session.search(query.search)
+            return query.order([x for x in picked if x.id in holding], config)
         return picked if query.search else query.order(picked, config)
 
     def _summaries_from(self, session: Session, query: Query) -> list[ArticleSummary]:
-        assert query.now is not None and not query.search
+        assert query.now is not None and _answerable(query)
         config, now, root = self.config, query.now, self.root
         rows = session.rows(_pushdown(query, config), summary=True)
+        holding = session.search(query.search) if query.search else None
         picked = [
             summary
             for summary in (_summary(row, root) for row in rows)
-            if query.matches_fields(summary, config, now)
+            if (holding is None or summary.id in holding)
+            and query.matches_fields(summary, config, now)
         ]
         return query.order(picked, config)
 
@@ -479,7 +505,8 @@ class Site:
         chosen = self._lights(session, query)
         # The same Python filter and order as without the index, on the full
         # articles; the limit once only, since a negative one cuts again each time.
-        final = query if query.search else replace(query, limit=None)
+        cut = bool(query.search) and not _indexed_search(query)  # _lights did not cut
+        final = query if cut else replace(query, limit=None)
         return final.select(session.articles([x.id for x in chosen]), self.config)
 
     def article(self, article_id: int) -> Article:

@@ -27,6 +27,7 @@ import itertools
 import marshal
 import os
 import pickle
+import re
 import sqlite3
 import sys
 import time
@@ -43,7 +44,7 @@ from opdc_cli.errors import OpdcError
 from opdc_cli.model import Article
 from opdc_cli.site import SiteConfig
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 CACHE_DIR = ".opdc"
 DB_NAME = "index.sqlite3"
 STAMP = "checked"  # touched each time the index is found up to date
@@ -88,8 +89,19 @@ _SCHEMA = (
     " tags BLOB, titles BLOB, summary BLOB)",
     "CREATE INDEX articles_by_date ON articles (date_us, id)",
     "CREATE TABLE parsed (id INTEGER PRIMARY KEY, data BLOB NOT NULL)",
+    # What `--search` looks in: each readable article's titles, bodies and summaries,
+    # casefolded, joined by SEPARATOR; filled on the first search (meta 'search'),
+    # kept up to date from then on. Trigrams need no Thai word segmentation, and
+    # GLOB on them is exact (detail=none: positions are not needed for GLOB, which
+    # checks the text itself; half the size of detail=full).
+    "CREATE VIRTUAL TABLE texts USING fts5(text, tokenize='trigram case_sensitive 1', detail=none)",
 )
 _INSERT = f"INSERT OR REPLACE INTO articles VALUES ({', '.join('?' * 12)})"
+# Between the fields of the search text: a noncharacter, which a needle holding it
+# never uses the index for, so no match can span two fields.
+SEPARATOR = "\uffff"
+# Trigram indexes answer needles of at least this many characters.
+SEARCH_MIN = 3
 
 T = TypeVar("T")
 
@@ -212,11 +224,41 @@ def _claims(
 # --- reading articles into rows ------------------------------------------------------
 
 
-Row = tuple[int, str, int, int, Any, Any, Any, Any, Any, Any, Any, Any, bytes]
+# The columns of `articles`, the search text (None unless the index searches) and
+# the pickled article or error.
+Row = tuple[int, str, int, int, Any, Any, Any, Any, Any, Any, Any, Any, str | None, bytes]
 
 
 def _pack(value: object) -> bytes:
     return zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+
+def search_text(article: Article) -> str:
+    """What `--search` looks in, casefolded as Query's substring test folds it."""
+    return SEPARATOR.join(
+        field.casefold()
+        for t in article.translations.values()
+        for field in (t.title, t.body, t.summary)
+    )
+
+
+def searchable(needle: str) -> bool:
+    """Whether the search index answers `needle` exactly (else: scan the articles)."""
+    folded = needle.casefold()
+    return len(_literal(folded)) >= SEARCH_MIN and SEPARATOR not in folded
+
+
+_GLOB_SPECIAL = re.compile(r"[*?\[]+")
+
+
+def _literal(folded: str) -> str:
+    """The longest run of `folded` without GLOB's own characters.
+
+    SQLite 3.40's trigram index answers `*text*` right, but not `?` after a
+    multi-byte character, and a bracket expression crashes it: a needle holding
+    those is looked up by its longest plain run, and each hit checked in full.
+    """
+    return max(_GLOB_SPECIAL.split(folded), key=len)
 
 
 def _row(
@@ -226,12 +268,13 @@ def _row(
     members: list[tuple[str, str | None]],
     sig: str,
     racy: bool,
+    texts: bool = False,
 ) -> Row:
     files = [store.ArticleFile(articles_dir / path, article_id, lang) for path, lang in members]
     try:
         article = store.read_article(files, config)
     except OpdcError as exc:
-        return (article_id, sig, racy, 0, *(None,) * 8, _pack(exc))
+        return (article_id, sig, racy, 0, *(None,) * 8, None, _pack(exc))
     titles = tuple(t.title for t in article.translations.values())
     summary = (
         article.tags,
@@ -257,6 +300,7 @@ def _row(
         marshal.dumps(article.tags),
         marshal.dumps(titles),
         marshal.dumps(summary),
+        search_text(article) if texts else None,
         _pack(article),
     )
 
@@ -268,7 +312,7 @@ def language_tokens(article: Article) -> list[str]:
     return [lang if lang in complete else f"~{lang}" for lang in article.languages]
 
 
-_Work = tuple[int, list[tuple[str, str | None]], str, bool]
+_Work = tuple[int, list[tuple[str, str | None]], str, bool, bool]
 _worker: tuple[SiteConfig, Path] | None = None
 
 
@@ -283,7 +327,9 @@ def _work_in_worker(work: _Work) -> Row:
     return _row(config, articles_dir, *work)
 
 
-def read_rows(config: SiteConfig, plan: Layout, ids: Iterable[int]) -> Iterator[Row]:
+def read_rows(
+    config: SiteConfig, plan: Layout, ids: Iterable[int], *, texts: bool = False
+) -> Iterator[Row]:
     """Read the articles `ids` from their files: rows for the index, as they come.
 
     Many articles are read by one process per core; a few are read here, since
@@ -293,7 +339,7 @@ def read_rows(config: SiteConfig, plan: Layout, ids: Iterable[int]) -> Iterator[
     """
     articles_dir = config.root / "articles"
     work: list[_Work] = [
-        (i, [(m.path, m.lang) for m in plan.groups[i]], plan.sigs[i], i in plan.racy)
+        (i, [(m.path, m.lang) for m in plan.groups[i]], plan.sigs[i], i in plan.racy, texts)
         for i in sorted(ids)
     ]
     cores = os.cpu_count() or 1
@@ -515,6 +561,22 @@ class Session:
             + sorted(failed, key=lambda d: d[0])
         ]
 
+    def search(self, needle: str) -> set[int]:
+        """The ids of the articles whose text holds `needle` (searchable(needle)),
+        whatever its case, as Query's substring test finds them."""
+        folded = needle.casefold()
+        literal = _literal(folded)
+        with _sqlite_errors():
+            if literal == folded:
+                found = self._conn.execute(
+                    "SELECT rowid FROM texts WHERE text GLOB ?", (f"*{literal}*",)
+                ).fetchall()
+                return {i for (i,) in found}
+            cursor = self._conn.execute(
+                "SELECT rowid, text FROM texts WHERE text GLOB ?", (f"*{literal}*",)
+            )
+            return {i for i, text in cursor if folded in text}
+
     def count(self) -> int:
         with _sqlite_errors():
             row = self._conn.execute("SELECT count(*) FROM articles WHERE ok = 1").fetchone()
@@ -592,7 +654,7 @@ class Index:
         try:
             # Another opdc may have built it while this one waited for the lock.
             if self._stored_key(conn) != key:
-                for table in ("articles", "parsed", "meta"):
+                for table in ("articles", "parsed", "meta", "texts"):
                     conn.execute(f"DROP TABLE IF EXISTS {table}")
                 for statement in _SCHEMA:
                     conn.execute(statement)
@@ -605,12 +667,32 @@ class Index:
             _rollback(conn)
             raise
 
-    def session(self) -> _Opened:
-        """Bring the index up to date with the files and open a consistent view of it."""
-        return _Opened(self)
+    def session(self, *, search: bool = False) -> _Opened:
+        """Bring the index up to date with the files and open a consistent view of it;
+        with `search`, one whose search texts are filled (Session.search)."""
+        return _Opened(self, search)
 
-    def refresh(self, conn: sqlite3.Connection) -> Session:
+    def _enable_search(self, conn: sqlite3.Connection) -> None:
+        """Fill the search texts from now on: every article is read again, with its text."""
+        with _sqlite_errors():
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if not _searching(conn):
+                    conn.execute("DELETE FROM articles")
+                    conn.execute("DELETE FROM texts")
+                    conn.execute("INSERT OR REPLACE INTO meta VALUES ('search', '1')")
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
+
+    def refresh(self, conn: sqlite3.Connection, *, search: bool = False) -> Session:
         """Re-read what changed; leaves `conn` in a read transaction that sees it all."""
+        with _sqlite_errors():
+            texts = _searching(conn)
+        if search and not texts:
+            self._enable_search(conn)
+            texts = True
         plan = layout(self.config.root / "articles")
         too_big = [i for i in plan.groups if i > MAX_INT]
         if too_big:
@@ -634,7 +716,7 @@ class Index:
                 return Session(conn, plan, len(done))
             with _sqlite_errors():
                 conn.execute("COMMIT")
-            self._write(conn, read_rows(self.config, plan, stale), gone)
+            self._write(conn, read_rows(self.config, plan, stale, texts=texts), gone, texts)
             done |= stale
         raise CacheUnusable("the article files kept changing while the index was updated")
 
@@ -650,16 +732,26 @@ class Index:
         except OSError:
             pass
 
-    def _write(self, conn: sqlite3.Connection, rows: Iterator[Row], gone: list[int]) -> None:
+    def _write(
+        self, conn: sqlite3.Connection, rows: Iterator[Row], gone: list[int], texts: bool
+    ) -> None:
         # The write lock is held while the files are read: another opdc writing
         # waits (BUSY_TIMEOUT), one reading goes on with what was there before.
         with _sqlite_errors():
             conn.execute("BEGIN IMMEDIATE")
             try:
+                if texts and not _searching(conn):
+                    raise CacheUnusable("the search index was dropped meanwhile")
                 for table in ("articles", "parsed"):
                     conn.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i in gone])
+                conn.executemany("DELETE FROM texts WHERE rowid = ?", [(i,) for i in gone])
                 while batch := list(itertools.islice(rows, 256)):
-                    conn.executemany(_INSERT, [row[:-1] for row in batch])
+                    conn.executemany(_INSERT, [row[:-2] for row in batch])
+                    conn.executemany("DELETE FROM texts WHERE rowid = ?", [(r[0],) for r in batch])
+                    conn.executemany(
+                        "INSERT INTO texts (rowid, text) VALUES (?, ?)",
+                        [(row[0], row[-2]) for row in batch if row[-2] is not None],
+                    )
                     conn.executemany(
                         "INSERT OR REPLACE INTO parsed VALUES (?, ?)",
                         [(row[0], row[-1]) for row in batch],
@@ -687,8 +779,9 @@ class Index:
             try:
                 with _sqlite_errors():
                     conn.execute("BEGIN IMMEDIATE")
-                    for table in ("articles", "parsed"):
+                    for table in ("articles", "parsed", "texts"):
                         conn.execute(f"DELETE FROM {table}")
+                    conn.execute("DELETE FROM meta WHERE key = 'search'")
                     conn.execute("COMMIT")
             finally:
                 conn.close()
@@ -747,14 +840,15 @@ def _time(text: str | None) -> datetime | None:
 class _Opened:
     """`with index.session() as session:` the connection lives as long as the block."""
 
-    def __init__(self, index: Index) -> None:
+    def __init__(self, index: Index, search: bool) -> None:
         self._index = index
+        self._search = search
         self._conn: sqlite3.Connection | None = None
 
     def __enter__(self) -> Session:
         self._conn = self._index._connect()
         try:
-            return self._index.refresh(self._conn)
+            return self._index.refresh(self._conn, search=self._search)
         except BaseException:
             self._conn.close()
             raise
@@ -787,6 +881,11 @@ def _code_stamp() -> str:
     return " ".join(stamps)
 
 
+def _searching(conn: sqlite3.Connection) -> bool:
+    """Whether the index keeps the search texts (since its first search)."""
+    return conn.execute("SELECT 1 FROM meta WHERE key = 'search'").fetchone() is not None
+
+
 def _rollback(conn: sqlite3.Connection) -> None:
     with contextlib.suppress(sqlite3.Error):
         conn.execute("ROLLBACK")
@@ -799,7 +898,13 @@ def _now_text() -> str:
 _DIRECT = "reading the article files directly"
 
 
-def run(config: SiteConfig, warn: Callable[[str], None], work: Callable[[Session], T]) -> T | None:
+def run(
+    config: SiteConfig,
+    warn: Callable[[str], None],
+    work: Callable[[Session], T],
+    *,
+    search: bool = False,
+) -> T | None:
     """`work` done on the up-to-date index; None when the index cannot be used.
 
     A damaged index is deleted and built again (with a warning); one that cannot
@@ -809,7 +914,7 @@ def run(config: SiteConfig, warn: Callable[[str], None], work: Callable[[Session
     index = Index(config)
     for attempt in range(2):
         try:
-            with index.session() as session:
+            with index.session(search=search) as session:
                 return work(session)
         except CacheCorrupt as exc:
             if attempt:

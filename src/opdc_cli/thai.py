@@ -1,18 +1,22 @@
 """Thai text helpers: Buddhist-era dates, date parsing, word boundaries and terminal widths.
 
-This module imports only the standard library. pythainlp (67 MB, ~0.4 s to load its
-dictionary) is imported lazily, and only when a string actually contains Thai.
+This module imports only the standard library. pythainlp (67 MB) is imported lazily, and
+only when a string actually contains Thai; its word dictionary is loaded as a set kept in
+the user's cache folder (WordSet), not built into pythainlp's Trie in every process.
 """
 
 from __future__ import annotations
 
 import calendar
+import contextlib
 import functools
+import marshal
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
 
 __all__ = [
     "EN_MONTHS",
@@ -473,6 +477,120 @@ def _is_punct(token: str) -> bool:
     return not has_thai(token) and all(unicodedata.category(ch)[0] in "PS" for ch in token)
 
 
+# The words a dictionary lookup tries after the first _HEAD characters are bounded by
+# the longest word with the same head: most positions stop after a few lookups.
+_HEAD = 3
+_DICTIONARY_FILE = "words_th.txt"  # pythainlp's word list (pythainlp.corpus.thai_words)
+
+
+class WordSet:
+    """pythainlp's word dictionary as a set, answering newmm's `prefixes` exactly as
+    pythainlp's Trie does.
+
+    pythainlp builds a Trie of its 62,000 words in every process that tokenizes
+    (about 2 s of CPU here, before the first title can be cut); a set of the same
+    words loads in milliseconds and, bounded by the longest word per head, finds the
+    same prefixes as fast. newmm asks nothing else of its dictionary than
+    `prefixes(text, start)` and truthiness.
+    """
+
+    def __init__(self, words: list[str], longest: dict[str, int]) -> None:
+        self._words = frozenset(words)
+        self._longest = longest
+
+    @classmethod
+    def build(cls, lines: Iterable[str]) -> WordSet:
+        """From the dictionary's lines, read as pythainlp's Trie reads them (stripped)."""
+        words = sorted({line.strip() for line in lines} - {""})
+        longest: dict[str, int] = {}
+        for word in words:
+            head = word[:_HEAD]
+            if len(word) > longest.get(head, 0):
+                longest[head] = len(word)
+        return cls(words, longest)
+
+    def dump(self) -> bytes:
+        return marshal.dumps((sorted(self._words), self._longest))
+
+    @classmethod
+    def load(cls, data: bytes) -> WordSet:
+        words, longest = marshal.loads(data)
+        if not isinstance(words, list) or not isinstance(longest, dict):
+            raise ValueError("not a word set")
+        return cls(words, longest)
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self._words
+
+    def prefixes(self, text: str, start: int = 0) -> list[str]:
+        """The dictionary's words that `text` has at `start`, shortest first."""
+        words = self._words
+        found = []
+        for stop in range(start + 1, min(start + _HEAD, len(text) + 1)):
+            piece = text[start:stop]
+            if piece in words:
+                found.append(piece)
+        top = self._longest.get(text[start : start + _HEAD])
+        if top is not None:
+            for stop in range(start + _HEAD, min(start + top, len(text)) + 1):
+                piece = text[start:stop]
+                if piece in words:
+                    found.append(piece)
+        return found
+
+
+def _cache_home() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or ""
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "opdc"
+
+
+def _write_cache(path: Path, data: bytes) -> None:
+    # Renamed into place, so that another process never loads half a file; not
+    # fsutil.atomic_write (this module stays standard-library only) and not synced:
+    # a cache lost in a crash costs only the time to build it again.
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            f.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+@functools.cache
+def dictionary() -> WordSet:
+    """pythainlp's word dictionary, from the user's cache folder when it was built
+    before (keyed by pythainlp's version and the dictionary's hash)."""
+    import hashlib
+    from importlib import metadata, util
+
+    # Found without importing pythainlp (a fifth of a second), which segmenting needs
+    # anyway but the key does not.
+    spec = util.find_spec("pythainlp")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("pythainlp is not installed", name="pythainlp")
+    package = Path(next(iter(spec.submodule_search_locations)))
+    raw = (package / "corpus" / _DICTIONARY_FILE).read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()[:16]
+    cached = _cache_home() / f"thai-words-{metadata.version('pythainlp')}-{digest}.marshal"
+    try:
+        return WordSet.load(cached.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        pass  # absent or unreadable: built below (a damaged file is replaced)
+    words = WordSet.build(raw.decode("utf-8-sig").splitlines())
+    with contextlib.suppress(OSError):  # a read-only home only costs the next process time
+        _write_cache(cached, words.dump())
+    return words
+
+
 @functools.lru_cache(maxsize=4096)
 def _segment(chunk: str) -> tuple[str, ...]:
     """Split one whitespace-free chunk containing Thai into words (cached per chunk)."""
@@ -480,7 +598,12 @@ def _segment(chunk: str) -> tuple[str, ...]:
     os.environ.setdefault("PYTHAINLP_READ_ONLY", "1")
     from pythainlp.tokenize import word_tokenize
 
-    raw: list[str] = word_tokenize(chunk, engine="newmm", keep_whitespace=True)
+    raw: list[str] = word_tokenize(
+        chunk,
+        custom_dict=dictionary(),  # type: ignore[arg-type]  # newmm calls only prefixes()
+        engine="newmm",
+        keep_whitespace=True,
+    )
     if "".join(raw) != chunk:  # never lose or alter text, whatever the tokenizer does
         return (chunk,)
 

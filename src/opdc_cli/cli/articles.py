@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
-import shlex
-import subprocess
 import sys
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from itertools import zip_longest
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -48,11 +44,13 @@ from opdc_cli.cli.common import (
     usage,
     warn,
 )
-from opdc_cli.cli.prompts import Asker
-from opdc_cli.content import ArticleSummary, Site
 from opdc_cli.errors import ArticleNotFound, OpdcError
-from opdc_cli.model import Article, Status, Translation, normalize_body
-from opdc_cli.site import SiteConfig
+
+if TYPE_CHECKING:
+    from opdc_cli.cli.prompts import Asker
+    from opdc_cli.content import ArticleSummary, Site
+    from opdc_cli.model import Article, Status
+    from opdc_cli.site import SiteConfig
 
 
 class ListFormat(StrEnum):
@@ -118,6 +116,8 @@ def _ask_folder() -> Path:
 
 
 def _read_body(option: str, value: Path | None) -> str:
+    from opdc_cli.model import normalize_body
+
     if value is None:
         return ""
     from opdc_cli.textio import decode_text
@@ -134,6 +134,8 @@ def _read_body(option: str, value: Path | None) -> str:
 
 def _body(options: tuple[str, str], text: str | None, file: Path | None) -> str | None:
     """The body given by --body or --body-file (not both), or None when neither was."""
+    from opdc_cli.model import normalize_body
+
     if text is not None and file is not None:
         usage(f"{options[0]} and {options[1]}: give the body once, as text or as a file")
     if text is not None:
@@ -342,6 +344,8 @@ def new_article(
 
     images = checked_images(image or [], config.media)
     if not no_input and terminal:
+        from opdc_cli.cli.prompts import Asker
+
         _ask(Asker(err()), config, answers, [i.path.name for i in images], edit)
     missing = [
         option
@@ -379,6 +383,8 @@ def _write_draft(
 ) -> Article:
     """The article written with a new id, as a draft: it is published only once its
     files pass the checks of opdc validate."""
+    from opdc_cli.model import Article, Translation
+
     config = site.config
     primary = config.primary_language
     assert answers.title and answers.category
@@ -419,6 +425,8 @@ def _edit_draft(site: Site, article: Article) -> Article:
     """Rewrite the draft with comments saying where the text goes, run the editor on
     it, and read back what was saved. Exit 1 (the draft kept) if the editor fails or
     leaves a file opdc cannot read."""
+    import shlex
+
     from opdc_cli import store
     from opdc_cli.fsutil import atomic_write
 
@@ -446,6 +454,9 @@ def _edit_draft(site: Site, article: Article) -> Article:
 
 def _edit(paths: list[Path]) -> str | None:
     """Run the editor on `paths` in this terminal; None, or why it failed."""
+    import shlex
+    import subprocess
+
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     command = [*shlex.split(editor), *(str(p) for p in paths)]
     try:
@@ -459,6 +470,8 @@ def _edit(paths: list[Path]) -> str | None:
 
 
 def _validate_command(site: Site, article: Article) -> str:
+    import shlex
+
     names = " ".join(shlex.quote(display_path(p)) for p in article.sources)
     root = site.root.resolve()
     inside = Path.cwd().resolve().is_relative_to(root)
@@ -532,6 +545,9 @@ def _write_machine(
             "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)
         )
     else:
+        import csv
+        import io
+
         langs = site.config.languages
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")

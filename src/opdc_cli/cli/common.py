@@ -13,14 +13,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, get_args
 
 import typer
-from rich.console import Console
 from typer.core import TyperCommand, TyperGroup
 
-from opdc_cli.content import STATES, Query, Site
 from opdc_cli.errors import UsageError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from opdc_cli.content import Query, Site
     from opdc_cli.publish import Gate
+
+# The content modules and rich are imported by the functions that use them, so that
+# `opdc --help` loads neither.
 
 
 @dataclass
@@ -98,6 +102,8 @@ def site_root(ctx: typer.Context, site: Path | None) -> Path | None:
 
 def open_site(ctx: typer.Context, site: Path | None = None) -> Site:
     st = state(ctx)
+    from opdc_cli.content import Site
+
     return Site.open(site_root(ctx, site), cache=st.cache, warn=warn)
 
 
@@ -107,6 +113,8 @@ def out(width: int | None = None) -> Console:
     `width` (cells) overrides the terminal's, or rich's 80 on a pipe: rich crops
     every line at its console's width, so a wider --width must reach the console.
     """
+    from rich.console import Console
+
     return Console(file=sys.stdout, soft_wrap=False, highlight=False, width=width)
 
 
@@ -114,6 +122,8 @@ def err() -> Console:
     """Messages and progress: standard error."""
     # soft_wrap: a `path:line:col: message` stays one line in a log or an editor's
     # problem list, instead of being cut at rich's 80 columns when not on a terminal.
+    from rich.console import Console
+
     return Console(file=sys.stderr, highlight=False, soft_wrap=True)
 
 
@@ -341,6 +351,8 @@ def build_query(
     limit: int | None,
 ) -> Query:
     """The Query the filter options describe; exit 2 naming the option that is wrong."""
+    from opdc_cli.content import STATES, Query
+
     config = site.config
     for key in category or ():
         if key not in config.categories:

@@ -6,7 +6,7 @@ import sys
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -35,8 +35,9 @@ from opdc_cli.cli.common import (
     usage,
     warn,
 )
-from opdc_cli.content import Site
-from opdc_cli.fsutil import is_stream
+
+if TYPE_CHECKING:
+    from opdc_cli.content import Site
 
 
 class ExportFormat(StrEnum):
@@ -156,6 +157,8 @@ def export(
             )
         if output is None:
             usage("--format html needs -o DIR, the folder to write the site into")
+        from opdc_cli.fsutil import is_stream
+
         if is_stream(output):
             usage(f"-o {output}: is a device or a pipe; --format html writes a folder of files")
         _export_html(site, output, clean, with_originals, jobs, force)

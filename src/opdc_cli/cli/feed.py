@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,7 +21,9 @@ from opdc_cli.cli.common import (
     usage,
     warn,
 )
-from opdc_cli.content import Site
+
+if TYPE_CHECKING:
+    from opdc_cli.content import Site
 
 
 def feed(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,10 +22,12 @@ from opdc_cli.cli.common import (
     usage,
     warn,
 )
-from opdc_cli.content import Site
-from opdc_cli.importers.plan import Options, Plan, Report, Step
-from opdc_cli.importers.wordpress import Reading
 from opdc_cli.model import STATUSES, Status
+
+if TYPE_CHECKING:
+    from opdc_cli.content import Site
+    from opdc_cli.importers.plan import Options, Plan, Report, Step
+    from opdc_cli.importers.wordpress import Reading
 
 
 class Kind(StrEnum):
@@ -181,6 +183,8 @@ def import_(
     from opdc_cli.importers.plan import make_plan, parse_pairs, plan_report
 
     site = open_site(ctx, site_dir)
+    from opdc_cli.importers.plan import Options
+
     options = Options(
         category_map=parse_pairs(category_map or [], "--category-map"),
         keep_ids=keep_ids,

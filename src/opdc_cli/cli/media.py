@@ -23,7 +23,6 @@ from opdc_cli.cli.common import (
     report_problems,
 )
 from opdc_cli.errors import OpdcError, UsageError
-from opdc_cli.site import MediaSettings
 
 if TYPE_CHECKING:
     from rich.progress import Task
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
     from opdc_cli.documents import DocumentInfo
     from opdc_cli.media import ImageInfo, Outcome, ResizePlan, ResizeReport
     from opdc_cli.model import Article
+    from opdc_cli.site import MediaSettings
 
 media_app = typer.Typer(
     cls=TidyGroup,

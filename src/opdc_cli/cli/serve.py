@@ -20,7 +20,6 @@ from opdc_cli.cli.common import (
     usage,
     warn,
 )
-from opdc_cli.content import Site
 
 if TYPE_CHECKING:
     from opdc_cli.serve import Rebuild
@@ -78,6 +77,8 @@ def serve(
     site = open_site(ctx, site_dir)
     if lang is not None and lang not in site.config.languages:
         usage(f"--lang {lang}: not a language of this site ({', '.join(site.config.languages)})")
+
+    from opdc_cli.content import Site
 
     def reopen() -> Site:
         return Site.open(site.root, cache=state(ctx).cache, warn=lambda _message: None)
