@@ -25,7 +25,7 @@ from typer._click.exceptions import (
 )
 
 from opdc_cli import __version__
-from opdc_cli.cli import articles, export, feed, index, media, validate
+from opdc_cli.cli import articles, export, feed, index, media, validate, workflow
 from opdc_cli.cli.common import (
     TidyGroup,
     err,
@@ -221,6 +221,7 @@ media.register(app)
 feed.register(app)
 validate.register(app)
 export.register(app)
+workflow.register(app)
 
 
 def main() -> None:

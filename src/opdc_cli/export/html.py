@@ -696,6 +696,8 @@ def _build(
     entry: dict[str, Any] = {
         "id": article.id,
         "ts": article.date.timestamp(),
+        # Workflow: the expiry, after which the entry is no longer live (_due).
+        "until": article.expires.timestamp() if article.expires is not None else None,
         "status": article.status,
         "category": article.category,
         "cards": {},
@@ -980,7 +982,7 @@ def _plan(
         slot = str(article_id)
         cached = reusable.get(slot)
         if cached is not None and cached.get("stamp") == stamp:
-            due = cached["status"] == "published" and cached["ts"] <= moment
+            due = _due(cached, moment)
             # Published last time and still due, with its files there; or not due then
             # and not due now.
             if due == bool(cached["cards"]) and (not due or listing.all(cached["files"])):
@@ -1162,12 +1164,23 @@ def _export(
     )
 
 
+def _due(entry: dict[str, Any], moment: float) -> bool:
+    """A manifest entry's article is published at `moment`: its time has come and its
+    expiry (workflow) has not."""
+    until = entry.get("until")
+    return (
+        entry["status"] == "published"
+        and entry["ts"] <= moment
+        and (until is None or moment < until)
+    )
+
+
 def _live(entries: dict[str, dict[str, Any]], moment: float) -> list[dict[str, Any]]:
     """The published entries, newest first; an entry whose time has not come (again)
     loses its files."""
     live = []
     for slot, entry in entries.items():
-        if entry["cards"] and entry["status"] == "published" and entry["ts"] <= moment:
+        if entry["cards"] and _due(entry, moment):
             live.append(entry)
         elif entry["files"]:
             entries[slot] = {**entry, "cards": {}, "files": {}}
