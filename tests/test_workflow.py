@@ -320,11 +320,22 @@ def test_an_expired_article_leaves_the_feed_and_the_site(
     pages = {p.relative_to(out).as_posix() for p in out.rglob("*.html")}
     assert any("2001" in p for p in pages)
     ok(runner, "export", "--format", "html", "-o", out, "--site", root, env=after)
-    pages = {p.relative_to(out).as_posix() for p in out.rglob("*.html")}
-    assert not any("2001" in p for p in pages)
-    assert any("2002" in p for p in pages)
-    index = (out / "th" / "index.html").read_text("utf-8")
-    assert "2001" not in index
+    # The page stays, as a short "withdrawn on …" page; indexes and feeds drop it.
+    withdrawn = (out / "th" / "news" / "2001.html").read_text("utf-8")
+    assert "ข่าวนี้ถอนออกเมื่อ" in withdrawn and "1 มีนาคม 2569" in withdrawn
+    assert '<div class="body">' not in withdrawn
+    english = (out / "en" / "news" / "2001.html").read_text("utf-8")
+    assert 'withdrawn on <time datetime="2026-03-01T12:00:00+07:00">1 March 2026' in english
+    for index in (out / "th" / "index.html", out / "en" / "index.html"):
+        assert "2001.html" not in index.read_text("utf-8")
+        assert "2002.html" in index.read_text("utf-8")
+    rss = (out / "feeds" / "th" / "rss.xml").read_bytes()
+    assert len(feedparser.parse(rss).entries) == 1
+    # A re-export keeps it; an unpublished article gets one too.
+    ok(runner, "unpublish", "2002", "--note", "error", "--site", root, env=after)
+    ok(runner, "export", "--format", "html", "-o", out, "--site", root, env=after)
+    assert "ข่าวนี้ถอนออกเมื่อ" in (out / "th" / "news" / "2001.html").read_text("utf-8")
+    assert "ข่าวนี้ถอนออกเมื่อ" in (out / "th" / "news" / "2002.html").read_text("utf-8")
 
 
 # --- due, around an embargo ------------------------------------------------------------

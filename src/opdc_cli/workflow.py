@@ -339,6 +339,18 @@ def frozen_count(site: Site, now: datetime) -> int:
     )
 
 
+def withdrawn_at(article: Article, now: datetime) -> datetime | None:
+    """When `article` stopped being published, for its "withdrawn" page: its expiry
+    once passed, or its last unpublishing while it is not published again; None
+    for an article never withdrawn."""
+    if article.state(now) == "expired":
+        return article.expires
+    if article.status != "published":
+        gone = [e.at for e in article.history if e.action == "unpublish"]
+        return gone[-1] if gone else None
+    return None
+
+
 def history_records(article: Article) -> list[dict[str, str]]:
     """The history, newest first, as JSON-ready records."""
     return [

@@ -5,7 +5,9 @@
     index.html                    the primary language's home page
     th/index.html, th/page/2.html the newest articles first, paged
     th/category/<key>/index.html  the same per category (…/page/2.html)
-    th/news/26461.html            an article (26461-2.html: its gallery's page 2)
+    th/news/26461.html            an article (26461-2.html: its gallery's page 2); once
+                                  expired or unpublished, a short "withdrawn on …"
+                                  page (withdrawn.html) in its place
     media/26461/…                 the web sizes, thumbnails and attachments
     feeds/th/rss.xml, …           every feed (opdc_cli.feed.write_feeds, as feed --all)
     static/style.css              the style sheet (print rules included)
@@ -57,6 +59,7 @@ from opdc_cli.model import Article
 from opdc_cli.publish import Gate, not_published
 from opdc_cli.site import SITE_FILE, SiteConfig
 from opdc_cli.textio import drop_controls
+from opdc_cli.workflow import withdrawn_at
 
 if TYPE_CHECKING:
     import jinja2
@@ -405,6 +408,33 @@ class _Renderer:
                 pages[path] = self.render("article.html", context)
         return pages, media
 
+    def withdrawn(self, article: Article, when: datetime) -> dict[str, str]:
+        """Workflow: the short "withdrawn on …" page (withdrawn.html) at the first page
+        of each language version of an article no longer published, so links to it
+        do not break (path -> html)."""
+        config = self.config
+        others = {
+            code: urls.article_path(code, article.id) if code in article.translations else None
+            for code in config.languages
+        }
+        pages = {}
+        for lang, translation in article.translations.items():
+            if lang not in config.languages:
+                continue
+            path = urls.article_path(lang, article.id)
+            canonical = urls.url(config, path)
+            page = self._page(
+                lang, path, translation.title, others, article.category, "", canonical
+            )
+            context = self._context(lang, _root_of(path), page, article.category)
+            context["withdrawn"] = {
+                "title": translation.title,
+                "date_iso": when.isoformat(),
+                "date_text": thai.format_date(when.astimezone(config.tz), lang),
+            }
+            pages[path] = self.render("withdrawn.html", context)
+        return pages
+
     def _article_data(
         self, article: Article, lang: str, root: str, canonical: str
     ) -> dict[str, Any]:
@@ -707,6 +737,15 @@ def _build(
     result.entry = entry
     result.cards = {}
     if not verdict.published:
+        # Workflow: an expired or unpublished article leaves a "withdrawn" page.
+        when = withdrawn_at(article, job.now)
+        if when is not None:
+            entry["withdrawn"] = True
+            for path, html in renderer.withdrawn(article, when).items():
+                outcome, entry["files"][path] = renderer.output.put(
+                    path, html.encode(), recorded.get(path), sync=job.sync_each
+                )
+                _tally(result, path, outcome, entry["files"])
         return result
     items = gallery(job.media_dir, verdict.article)
     result.cards = renderer.cards(verdict.article, items)
@@ -1182,7 +1221,7 @@ def _live(entries: dict[str, dict[str, Any]], moment: float) -> list[dict[str, A
     for slot, entry in entries.items():
         if entry["cards"] and _due(entry, moment):
             live.append(entry)
-        elif entry["files"]:
+        elif entry["files"] and not entry.get("withdrawn"):
             entries[slot] = {**entry, "cards": {}, "files": {}}
     live.sort(key=lambda e: (e["ts"], e["id"]), reverse=True)
     return live
