@@ -138,6 +138,12 @@ def test_with_approval_required_publishing_an_unapproved_article_is_refused(
     ok(runner, "approve", "2001", "--by", "Director", "--site", root)
     ok(runner, "publish", "2001", "--site", root)
     assert read(root, 2001).status == "published"
+    # "approved" typed by hand, without an approval in the history, does not count.
+    root = make_site([draft(2002, status="approved")], folder=root.parent / "other")
+    set_workflow(root, "require_approval = true\n")
+    result = run(runner, "publish", "2002", "--site", root)
+    assert result.exit_code == 1
+    assert "not approved (status approved, but no approval in its history)" in result.stderr
 
 
 def test_only_the_named_approvers_may_approve(runner: CliRunner, make_site: MakeSite) -> None:

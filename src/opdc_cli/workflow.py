@@ -71,9 +71,12 @@ def check_transition(article: Article, action: str, config: SiteConfig, by: str)
     """Raise TransitionRefused, saying what is allowed instead, unless `action` may
     be taken on `article` by `by`."""
     allowed = allowed_actions(article.status, config)
-    if action == "publish" and article.status in ("draft", "review") and "publish" not in allowed:
+    # An approved status without an approval in the history (typed by hand) does
+    # not count: the gate would stop the article (OPDC601).
+    if action == "publish" and config.workflow.require_approval and not article.approved:
         raise TransitionRefused(
-            f"article {article.id} is not approved (status {article.status}), which "
+            f"article {article.id} is not approved (status {article.status}"
+            f"{', but no approval in its history' if article.status == 'approved' else ''}), which "
             f"site.toml's [workflow] require_approval asks for before publishing: "
             f"opdc approve {article.id} --by NAME first",
             article.sources[0] if article.sources else None,
