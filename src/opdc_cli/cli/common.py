@@ -291,7 +291,10 @@ CategoryOption = Annotated[
 ]
 StatusOption = Annotated[
     list[str] | None,
-    typer.Option(metavar="STATE", help="Only draft, scheduled or published (repeatable)."),
+    typer.Option(
+        metavar="STATE",
+        help="Only draft, review, approved, scheduled, published or expired (repeatable).",
+    ),
 ]
 LangOption = Annotated[
     str | None,
