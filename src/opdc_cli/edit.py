@@ -279,7 +279,7 @@ class ArticleEdit:
                 new[file.path.name] = _edit_toml(old, "photos", tables)
             else:
                 tables = [store.item_text_table(photo, file.lang) for photo in photos]
-                new[file.path.name] = _edit_text(file.path, old, "photos", tables)
+                new[file.path.name] = _edit_text(old, "photos", tables)
         contents = {self.folder / name: data for name, data in new.items()}
         try:
             again = store.read_article(self.files, self.site.config, contents)
@@ -496,17 +496,10 @@ def _edit_toml(data: bytes, key: str, tables: Sequence[Mapping[str, str]]) -> by
     return bom + append_tables(text, key, tables).encode("utf-8")
 
 
-def _edit_text(path: Path, data: bytes, key: str, tables: Sequence[Mapping[str, str]]) -> bytes:
+def _edit_text(data: bytes, key: str, tables: Sequence[Mapping[str, str]]) -> bytes:
     """The text form: the front matter between the `+++` lines edited, the rest kept."""
-    bom = BOM if data.startswith(BOM) else b""
-    text = data[len(bom) :].decode("utf-8")
-    lines = text.split("\n")
-    # The article was read from these bytes: store.split_front_matter found both fences.
-    close = next(i for i in range(1, len(lines)) if lines[i].rstrip() == store.FENCE)
-    head = lines[0] + "\n"
-    front = "".join(line + "\n" for line in lines[1:close])
-    rest = "\n".join(lines[close:])
-    return bom + (head + append_tables(front, key, tables) + rest).encode("utf-8")
+    head, front, rest = _front_of(data)
+    return _with_bom(data, head + append_tables(front, key, tables) + rest)
 
 
 def append_tables(text: str, key: str, tables: Sequence[Mapping[str, str]]) -> str:
