@@ -658,7 +658,10 @@ def test_list_sorts_by_title_in_the_chosen_language(runner: CliRunner, site: Pat
     ("args", "message"),
     [
         (("--category", "sport"), "--category: unknown category 'sport'"),
-        (("--status", "live"), "--status: 'live' is not one of draft, scheduled, published"),
+        (
+            ("--status", "live"),
+            "--status: 'live' is not one of draft, review, approved, scheduled, published, expired",
+        ),
         (("--lang", "fr"), "--lang: 'fr' is not a site language"),
         (("--missing-lang", "de"), "--missing-lang: 'de' is not a site language"),
         (("--since", "31/02/2561"), "--since:"),

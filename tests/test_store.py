@@ -349,7 +349,7 @@ def error_reading(path: Path, text: str | bytes, config: SiteConfig) -> OpdcErro
             4,
             1,
             "OPDC116",
-            "status must be 'draft' or 'published', not 'live'",
+            "status must be one of 'draft', 'review', 'approved', 'published', not 'live'",
         ),
         (
             "id = 7\n" + GOOD_HEAD + 'tags = "GovLab"\n[th]\ntitle = "x"\n',

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
-from opdc_cli import store
+from opdc_cli import clock, store
 from opdc_cli.errors import ArticleNotFound, OpdcError
 from opdc_cli.model import Article, State, Status, publication_state
 from opdc_cli.site import SITE_FILE, SiteConfig, find_site_root, load_config
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 SORTS = ("date", "id", "title")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-STATES = ("draft", "scheduled", "published")
 
 
 class Listed(Protocol):
@@ -74,6 +73,7 @@ class ArticleSummary(NamedTuple):
     paths: tuple[str, ...]
     # The languages whose version has a title and a body.
     complete_languages: tuple[str, ...] = ()
+    expires: datetime | None = None
 
     @classmethod
     def of(cls, article: Article, root: Path) -> ArticleSummary:
@@ -91,6 +91,7 @@ class ArticleSummary(NamedTuple):
             root,
             tuple(_below(path, root) for path in article.sources),
             article.complete_languages,
+            article.expires,
         )
 
     @property
@@ -103,7 +104,7 @@ class ArticleSummary(NamedTuple):
         return _title(self.titles, lang)
 
     def state(self, now: datetime) -> State:
-        return publication_state(self.status, self.date, now)
+        return publication_state(self.status, self.date, now, self.expires)
 
     def is_live(self, now: datetime) -> bool:
         """Published and its time has come: what feeds and the site show."""
@@ -126,25 +127,27 @@ class _Light(NamedTuple):
     languages: tuple[str, ...]
     titles: Mapping[str, str]
     complete_languages: tuple[str, ...]
+    expires: datetime | None
 
     def title(self, lang: str) -> str:
         return _title(self.titles, lang)
 
     def state(self, now: datetime) -> State:
-        return publication_state(self.status, self.date, now)
+        return publication_state(self.status, self.date, now, self.expires)
 
 
 def _light(row: LightRow) -> _Light:
-    article_id, category, status, date_us, tokens, tags, titles, _ = row
+    article_id, category, status, date_us, expires_us, tokens, tags, titles, _ = row
     languages, complete = _languages(tokens)
     when = _EPOCH + timedelta(microseconds=date_us)
+    expires = None if expires_us is None else _EPOCH + timedelta(microseconds=expires_us)
     # Titles not asked for come as (): the mapping is empty then.
     named = dict(zip(languages, titles))  # noqa: B905
-    return _Light(article_id, category, when, status, tags, languages, named, complete)
+    return _Light(article_id, category, when, status, tags, languages, named, complete, expires)
 
 
 def _summary(row: LightRow, root: Path) -> ArticleSummary:
-    article_id, category, status, _, tokens, _, _, summary = row
+    article_id, category, status, _, expires_us, tokens, _, _, summary = row
     assert summary is not None, "asked for with summary=True"
     tags, titles, when, photo_count, form, paths = summary
     languages, complete = _languages(tokens)
@@ -161,6 +164,7 @@ def _summary(row: LightRow, root: Path) -> ArticleSummary:
         root,
         paths,
         complete,
+        None if expires_us is None else _EPOCH + timedelta(microseconds=expires_us),
     )
 
 
@@ -255,7 +259,7 @@ class Query:
 
     def select(self, articles: Iterable[Article], config: SiteConfig) -> list[Article]:
         """The matching articles, ordered and limited."""
-        now = self.now or datetime.now(config.tz)
+        now = self.now or clock.now(config.tz)
         return self.order((a for a in articles if self.matches(a, config, now)), config)
 
 
@@ -445,7 +449,7 @@ class Site:
     def _resolved(self, query: Query | None) -> Query:
         # One clock reading for the whole answer, whichever path gives it.
         query = query or Query()
-        return query if query.now is not None else replace(query, now=datetime.now(self.config.tz))
+        return query if query.now is not None else replace(query, now=clock.now(self.config.tz))
 
     def warning(self, message: str) -> None:
         """A one-line warning about the site: to `warn`, else to `warnings`."""

@@ -52,7 +52,7 @@ from opdc_cli.fsutil import (
     stale_temps,
     write_temp,
 )
-from opdc_cli.model import Article, Attachment, Photo
+from opdc_cli.model import Article, Attachment, HistoryEntry, Photo
 from opdc_cli.textio import BOM
 
 if TYPE_CHECKING:
@@ -288,7 +288,7 @@ class ArticleEdit:
                     data = _edit_toml(data, key, tables)
                 else:
                     tables = [store.item_text_table(item, file.lang) for item in items]
-                    data = _edit_text(file.path, data, key, tables)
+                    data = _edit_text(data, key, tables)
             new[file.path.name] = data
         contents = {self.folder / name: data for name, data in new.items()}
         try:
@@ -304,6 +304,66 @@ class ArticleEdit:
             )
         self._commit(new, [])
         return updated
+
+    def change(self, updated: Article, entry: HistoryEntry | None = None) -> Article:
+        """Write what the workflow changes of the article (status, date, expires, each
+        language's translated_from) as in `updated`, and append `entry` to its
+        [[history]] (the primary language's file in the text form), keeping every
+        other byte as written; the article as saved."""
+        old = self.article
+        shared = {
+            key: getattr(updated, key)
+            for key in ("status", "date", "expires")
+            if getattr(updated, key) != getattr(old, key)
+        }
+        sources = {
+            lang: list(t.translated_from)
+            for lang, t in updated.translations.items()
+            if lang in old.translations
+            and t.translated_from != old.translations[lang].translated_from
+        }
+        expected = replace(updated, history=(*old.history, *([entry] if entry else [])))
+        primary = next(iter(old.translations), None)
+        first = next((f for f in self.files if f.lang == primary), self.files[0])
+        new: dict[str, bytes] = {}
+        for file in self.files:
+            data = self.contents[file.path]
+            history = [store.history_table(entry)] if entry is not None and file is first else []
+            if file.lang is None:
+                tables = {lang: {store.TRANSLATED_KEY: value} for lang, value in sources.items()}
+                text = _set_keys(_text_of(data), shared, tables, only_present=False)
+                if history:
+                    text = append_tables(text, store.HISTORY_KEY, history)
+                new[file.path.name] = _with_bom(data, text)
+                continue
+            top: dict[str, Any] = dict(shared)
+            if file.lang in sources:
+                top[store.TRANSLATED_KEY] = sources[file.lang]
+            head, front, rest = _front_of(data)
+            front = _set_keys(front, top, {}, only_present=file is not first)
+            if history:
+                front = append_tables(front, store.HISTORY_KEY, history)
+            new[file.path.name] = _with_bom(data, head + front + rest)
+        new = {
+            name: data for name, data in new.items() if data != self.contents[self.folder / name]
+        }
+        contents = {**self.contents, **{self.folder / name: data for name, data in new.items()}}
+        try:
+            again = store.read_article(self.files, self.site.config, contents)
+        except OpdcError as exc:
+            again, problem = None, exc.message
+        if again != expected:
+            what = "it reads back differently" if again is not None else problem
+            raise OpdcError(
+                f"cannot change the article while keeping the file's layout ({what}); "
+                "nothing was changed: fix the file (opdc validate) and run the command again",
+                first.path,
+            )
+        if new:
+            files = self.files
+            self._commit(new, [])
+            self.files, self.contents = files, contents
+        return expected
 
     def rewrite(self, article: Article, form: str) -> list[Path]:
         """Write `article` whole, in `form` (the files of the other form are removed):
@@ -393,23 +453,63 @@ def open_edit(
 # --- tomlkit edits -------------------------------------------------------------------
 
 
+def _text_of(data: bytes) -> str:
+    return data[len(BOM) :].decode("utf-8") if data.startswith(BOM) else data.decode("utf-8")
+
+
+def _with_bom(old: bytes, text: str) -> bytes:
+    return (BOM if old.startswith(BOM) else b"") + text.encode("utf-8")
+
+
+def _front_of(data: bytes) -> tuple[str, str, str]:
+    """A text-form file as its first `+++` line, its front matter and the rest (from
+    the closing `+++` on, kept byte for byte)."""
+    lines = _text_of(data).split("\n")
+    # The article was read from these bytes: store.split_front_matter found both fences.
+    close = next(i for i in range(1, len(lines)) if lines[i].rstrip() == store.FENCE)
+    front = "".join(line + "\n" for line in lines[1:close])
+    return lines[0] + "\n", front, "\n".join(lines[close:])
+
+
+def _set_keys(
+    text: str,
+    top: Mapping[str, Any],
+    tables: Mapping[str, Mapping[str, Any]],
+    *,
+    only_present: bool,
+) -> str:
+    """TOML `text` with the top-level keys `top` and the keys of `tables` set (a None
+    value removes the key), every other byte kept; `only_present` sets a top-level
+    key only where the file has it already."""
+    import tomlkit
+
+    if not top and not tables:
+        return text
+    doc = tomlkit.parse(text)
+    for key, value in top.items():
+        if only_present and key not in doc:
+            continue
+        if value is None:
+            doc.pop(key, None)
+        else:
+            doc[key] = value
+    for name, values in tables.items():
+        table = doc[name]
+        for key, value in values.items():
+            table[key] = value
+    return tomlkit.dumps(doc)
+
+
 def _edit_toml(data: bytes, key: str, tables: Sequence[Mapping[str, str]]) -> bytes:
     bom = BOM if data.startswith(BOM) else b""
     text = data[len(bom) :].decode("utf-8")
     return bom + append_tables(text, key, tables).encode("utf-8")
 
 
-def _edit_text(path: Path, data: bytes, key: str, tables: Sequence[Mapping[str, str]]) -> bytes:
+def _edit_text(data: bytes, key: str, tables: Sequence[Mapping[str, str]]) -> bytes:
     """The text form: the front matter between the `+++` lines edited, the rest kept."""
-    bom = BOM if data.startswith(BOM) else b""
-    text = data[len(bom) :].decode("utf-8")
-    lines = text.split("\n")
-    # The article was read from these bytes: store.split_front_matter found both fences.
-    close = next(i for i in range(1, len(lines)) if lines[i].rstrip() == store.FENCE)
-    head = lines[0] + "\n"
-    front = "".join(line + "\n" for line in lines[1:close])
-    rest = "\n".join(lines[close:])
-    return bom + (head + append_tables(front, key, tables) + rest).encode("utf-8")
+    head, front, rest = _front_of(data)
+    return _with_bom(data, head + append_tables(front, key, tables) + rest)
 
 
 def append_tables(text: str, key: str, tables: Sequence[Mapping[str, str]]) -> str:

@@ -44,7 +44,7 @@ from opdc_cli.errors import OpdcError
 from opdc_cli.model import Article
 from opdc_cli.site import SiteConfig
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 CACHE_DIR = ".opdc"
 DB_NAME = "index.sqlite3"
 STAMP = "checked"  # touched each time the index is found up to date
@@ -85,7 +85,7 @@ _SCHEMA = (
     # and the paths) for what `opdc list` shows.
     "CREATE TABLE articles ("
     " id INTEGER PRIMARY KEY, sig TEXT NOT NULL, racy INTEGER NOT NULL, ok INTEGER NOT NULL,"
-    " category TEXT, status TEXT, date_us INTEGER, day INTEGER, langs TEXT,"
+    " category TEXT, status TEXT, date_us INTEGER, expires_us INTEGER, day INTEGER, langs TEXT,"
     " tags BLOB, titles BLOB, summary BLOB)",
     "CREATE INDEX articles_by_date ON articles (date_us, id)",
     "CREATE TABLE parsed (id INTEGER PRIMARY KEY, data BLOB NOT NULL)",
@@ -96,7 +96,7 @@ _SCHEMA = (
     # checks the text itself; half the size of detail=full).
     "CREATE VIRTUAL TABLE texts USING fts5(text, tokenize='trigram case_sensitive 1', detail=none)",
 )
-_INSERT = f"INSERT OR REPLACE INTO articles VALUES ({', '.join('?' * 12)})"
+_INSERT = f"INSERT OR REPLACE INTO articles VALUES ({', '.join('?' * 13)})"
 # Between the fields of the search text: a noncharacter, which a needle holding it
 # never uses the index for, so no match can span two fields.
 SEPARATOR = "\uffff"
@@ -226,7 +226,7 @@ def _claims(
 
 # The columns of `articles`, the search text (None unless the index searches) and
 # the pickled article or error.
-Row = tuple[int, str, int, int, Any, Any, Any, Any, Any, Any, Any, Any, str | None, bytes]
+Row = tuple[int, str, int, int, Any, Any, Any, Any, Any, Any, Any, Any, Any, str | None, bytes]
 
 
 def _pack(value: object) -> bytes:
@@ -274,7 +274,7 @@ def _row(
     try:
         article = store.read_article(files, config)
     except OpdcError as exc:
-        return (article_id, sig, racy, 0, *(None,) * 8, None, _pack(exc))
+        return (article_id, sig, racy, 0, *(None,) * 9, None, _pack(exc))
     titles = tuple(t.title for t in article.translations.values())
     summary = (
         article.tags,
@@ -292,6 +292,7 @@ def _row(
         article.category,
         article.status,
         (article.date - _EPOCH) // _MICROSECOND,
+        None if article.expires is None else epoch_us(article.expires),
         article.date.astimezone(config.tz).date().toordinal(),
         # " th en ": a language code is a word between spaces, found by instr(); a
         # version without a title or body is written "~en", so that instr(" en ")
@@ -405,11 +406,19 @@ def _unpack(data: bytes, kind: type[T]) -> T:
 # languages), the date with its own offset (ISO 8601), the photo count, the form,
 # and the article's files relative to the site.
 Summary = tuple[tuple[str, ...], tuple[str, ...], str, int, str, tuple[str, ...]]
-# An article as the index's columns give it: id, category, status, date (UTC
-# microseconds), languages, then tags and titles, and the summary, each empty
-# (None) unless asked for.
+# An article as the index's columns give it: id, category, status, date and
+# expiry (UTC microseconds, the expiry None when there is none), languages, then
+# tags and titles, and the summary, each empty (None) unless asked for.
 LightRow = tuple[
-    int, str, str, int, tuple[str, ...], tuple[str, ...], tuple[str, ...], Summary | None
+    int,
+    str,
+    str,
+    int,
+    int | None,
+    tuple[str, ...],
+    tuple[str, ...],
+    tuple[str, ...],
+    Summary | None,
 ]
 
 
@@ -470,7 +479,7 @@ class Session:
         """The readable articles that `push` lets through; tags, titles and the
         summary (else empty) if asked for."""
         wanted = [name for name, asked in (("tags", tags), ("titles", titles)) if asked]
-        columns = ["id", "category", "status", "date_us", "langs", *wanted]
+        columns = ["id", "category", "status", "date_us", "expires_us", "langs", *wanted]
         columns += ["summary"] if summary else []
         sql = [f"SELECT {', '.join(columns)} FROM articles WHERE ok = 1"]
         params: list[object] = []
@@ -491,15 +500,23 @@ class Session:
             sql.append("AND day <= ?")
             params.append(push.until_day)
         if push.states is not None:
+            # model.publication_state, in SQL.
             either = []
-            if "draft" in push.states:
-                either.append("status = 'draft'")
+            for written in ("draft", "review", "approved"):
+                if written in push.states:
+                    either.append(f"status = '{written}'")
             if "published" in push.states:
-                either.append("(status = 'published' AND date_us <= ?)")
-                params.append(push.now_us)
+                either.append(
+                    "(status = 'published' AND date_us <= ?"
+                    " AND (expires_us IS NULL OR expires_us > ?))"
+                )
+                params.extend([push.now_us, push.now_us])
             if "scheduled" in push.states:
                 either.append("(status = 'published' AND date_us > ?)")
                 params.append(push.now_us)
+            if "expired" in push.states:
+                either.append("(status = 'published' AND date_us <= ? AND expires_us <= ?)")
+                params.extend([push.now_us, push.now_us])
             sql.append(f"AND ({' OR '.join(either) or '0'})")
         direction = "ASC" if push.ascending else "DESC"
         if push.order == "date":
@@ -512,14 +529,17 @@ class Session:
         with _sqlite_errors():
             found = self._conn.execute(" ".join(sql), params).fetchall()
         if not wanted and not summary:
-            return [(i, c, s, d, tuple(langs.split()), (), (), None) for i, c, s, d, langs in found]
+            return [
+                (i, c, s, d, e, tuple(langs.split()), (), (), None)
+                for i, c, s, d, e, langs in found
+            ]
         if not wanted:
             return [
-                (i, c, s, d, tuple(langs.split()), (), (), _summary(data))
-                for i, c, s, d, langs, data in found
+                (i, c, s, d, e, tuple(langs.split()), (), (), _summary(data))
+                for i, c, s, d, e, langs, data in found
             ]
         rows: list[LightRow] = []
-        for i, c, s, d, langs, *blobs in found:
+        for i, c, s, d, e, langs, *blobs in found:
             row_summary = _summary(blobs.pop()) if summary else None
             texts = [_strings(blob) for blob in blobs]
             row_tags = texts.pop(0) if tags else ()
@@ -527,7 +547,7 @@ class Session:
             languages = tuple(langs.split())
             if titles and len(row_titles) != len(languages):
                 raise CacheCorrupt("an entry's titles do not match its languages")
-            rows.append((i, c, s, d, languages, row_tags, row_titles, row_summary))
+            rows.append((i, c, s, d, e, languages, row_tags, row_titles, row_summary))
         return rows
 
     def articles(self, ids: Sequence[int]) -> list[Article]:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Literal
 
-Status = Literal["draft", "published"]
-State = Literal["draft", "scheduled", "published"]
-STATUSES: tuple[Status, ...] = ("draft", "published")
+Status = Literal["draft", "review", "approved", "published"]
+State = Literal["draft", "review", "approved", "scheduled", "published", "expired"]
+STATUSES: tuple[Status, ...] = ("draft", "review", "approved", "published")
+STATES: tuple[State, ...] = ("draft", "review", "approved", "scheduled", "published", "expired")
+# The history actions that decide whether an article stands approved: the last of
+# them must be an approval (a later submit, reject or unpublish takes it back).
+APPROVAL_ACTIONS = ("submit", "approve", "reject", "unpublish")
 FORMS = ("toml", "txt")
 
 # The years a date may lie in, read in its own offset and in UTC. Every output
@@ -92,11 +97,37 @@ def _as_day(value: date | datetime, tz: tzinfo) -> date:
     return value.astimezone(tz).date() if isinstance(value, datetime) else value
 
 
-def publication_state(status: str, date: datetime, now: datetime) -> State:
-    """draft, or scheduled while a published article's time has not come, or published."""
-    if status == "draft":
-        return "draft"
-    return "scheduled" if date > now else "published"
+def publication_state(
+    status: str, date: datetime, now: datetime, expires: datetime | None = None
+) -> State:
+    """The status as written (draft, review, approved) or, for a published article,
+    scheduled while its time has not come, expired once `expires` has passed, else
+    published."""
+    if status != "published":
+        return status  # type: ignore[return-value]  # a checked Status
+    if date > now:
+        return "scheduled"
+    if expires is not None and expires <= now:
+        return "expired"
+    return "published"
+
+
+def fingerprint(translation: Translation) -> tuple[str, ...]:
+    """What a translation records of the text it was made from: a short hash of the
+    title, of the summary, then of each body paragraph, so that a later change can
+    be told paragraph by paragraph."""
+    texts = [translation.title.strip(), translation.summary.strip(), *translation.paragraphs]
+    return tuple(hashlib.sha256(text.encode("utf-8")).hexdigest()[:10] for text in texts)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One step of an article's editorial history: when, who, what, and why."""
+
+    at: datetime
+    by: str
+    action: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,6 +138,9 @@ class Translation:
     body: str = ""
     summary: str = ""
     credit: str = ""
+    # The fingerprint (model.fingerprint) of the primary language's text this
+    # version was translated from; empty when no translation was recorded.
+    translated_from: tuple[str, ...] = ()
 
     @property
     def paragraphs(self) -> list[str]:
@@ -172,6 +206,9 @@ class Article:
     # Where an imported article came from ("wordpress:https://…/?p=123", a feed's
     # guid): what makes a second import of the same source create nothing.
     source: str = ""
+    # After this moment a published article is no longer live (withdrawn).
+    expires: datetime | None = None
+    history: tuple[HistoryEntry, ...] = ()
     # Where it was read from: not part of what the article is.
     sources: tuple[Path, ...] = field(default=(), compare=False)
     form: str = field(default="toml", compare=False)
@@ -180,7 +217,9 @@ class Article:
         if not is_aware(self.date):
             raise ValueError("an article's date needs a time zone, e.g. 2018-04-27T09:30:00+07:00")
         if self.status not in STATUSES:
-            raise ValueError(f"status must be draft or published, not {self.status!r}")
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {self.status!r}")
+        if self.expires is not None and not is_aware(self.expires):
+            raise ValueError("an article's expiry needs a time zone")
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -209,8 +248,30 @@ class Article:
         return found.title if found else ""
 
     def state(self, now: datetime) -> State:
-        return publication_state(self.status, self.date, now)
+        return publication_state(self.status, self.date, now, self.expires)
 
     def is_live(self, now: datetime) -> bool:
-        """Published and its time has come: what feeds and the site show."""
+        """Published, its time has come and not expired: what feeds and the site show."""
         return self.state(now) == "published"
+
+    @property
+    def approved(self) -> bool:
+        """True when the last submit, approve, reject or unpublish in its history is an
+        approval: what a site with `require_approval` needs before publishing."""
+        steps = [e.action for e in self.history if e.action in APPROVAL_ACTIONS]
+        return bool(steps) and steps[-1] == "approve"
+
+    @property
+    def live_since(self) -> datetime:
+        """When it went (or goes) live: its date, or its last publishing if later."""
+        published = [e.at for e in self.history if e.action == "publish"]
+        return max([self.date, *published[-1:]])
+
+    def stale_translation(self, lang: str) -> bool:
+        """True when `lang`'s version records a translation and the primary
+        language's text has changed since."""
+        first = next(iter(self.translations.values()), None)
+        version = self.translations.get(lang)
+        if version is None or first is None or first is version or not version.translated_from:
+            return False
+        return version.translated_from != fingerprint(first)

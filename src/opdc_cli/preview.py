@@ -27,7 +27,14 @@ from opdc_cli.textio import drop_controls as clean
 if TYPE_CHECKING:
     from opdc_cli.content import ArticleSummary
 
-STATE_STYLES = {"draft": "yellow", "scheduled": "cyan", "published": "green"}
+STATE_STYLES = {
+    "draft": "yellow",
+    "review": "magenta",
+    "approved": "blue",
+    "scheduled": "cyan",
+    "published": "green",
+    "expired": "dim",
+}
 
 
 def _lines(text: str, width: int, style: str = "", indent: str = "") -> list[Text]:

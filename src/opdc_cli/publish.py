@@ -6,11 +6,14 @@ the feeds (`feed.py`), the html site (`export/site`), the data exports
 
 The rule, in one place:
 
-- an article is published only when its status is published and its date has
-  come (`Article.is_live`), its primary language version has a title and a body,
-  and `opdc validate` finds no error in it;
+- an article is published only when its status is published, its date has
+  come and its expiry (`expires`) has not (`Article.is_live`), no publishing
+  freeze of site.toml's [workflow] holds it back (during a freeze only what was
+  live before it began stays live), its primary language version has a title
+  and a body, and `opdc validate` finds no error in it (which includes the
+  approval that `[workflow] require_approval` asks for, OPDC601);
 - a preview's gate (`drafts`, for opdc serve --drafts) lets drafts and scheduled
-  articles through the first part only, and `unpublished()` marks them;
+  articles through the status and date part only, and `unpublished()` marks them;
 - of such an article, each other language version is published only when it has
   a title and a body; one without is a translation in progress, held back (no
   page, no feed entry, no data record) until it is complete.
@@ -66,6 +69,8 @@ class Gate:
         # What was kept back, by article id, for the publisher's report.
         self.blocked: dict[int, Problem] = {}
         self.held: dict[int, tuple[str, ...]] = {}
+        # Articles live but for the publishing freeze, by id.
+        self.frozen: set[int] = set()
 
     def verdict(self, article: Article) -> Verdict:
         """The gate's decision for `article` (its files are checked once per gate)."""
@@ -84,6 +89,9 @@ class Gate:
 
     def _decide(self, article: Article) -> Verdict:
         if not article.is_live(self.now) and not self.drafts:
+            return Verdict(article, ())
+        if frozen_out(self.config, article, self.now):
+            self.frozen.add(article.id)
             return Verdict(article, ())
         problem = self._first_error(article)
         if problem is not None:
@@ -116,6 +124,34 @@ def published_view(article: Article, languages: tuple[str, ...]) -> Article:
         photos=tuple(Photo(p.file, only(p.captions)) for p in article.photos),
         attachments=tuple(Attachment(a.file, only(a.titles)) for a in article.attachments),
         event=Event(event.start, event.end, only(event.places)) if event else None,
+    )
+
+
+def goes_live_at(config: SiteConfig, article: Article) -> datetime:
+    """When a published `article` goes live: its date (or its last publishing, if
+    later), or, when that falls in a publishing freeze, the freeze's end: during a
+    freeze only what went live before it began stays live."""
+    since = article.live_since
+    freeze = config.workflow.freeze
+    if freeze is not None and freeze.start <= since < freeze.end:
+        return freeze.end
+    return since
+
+
+def frozen_out(config: SiteConfig, article: Article, now: datetime) -> bool:
+    """True when `article` would be live at `now` but for a publishing freeze."""
+    return article.live_since <= now < goes_live_at(config, article)
+
+
+def frozen_line(config: SiteConfig, count: int) -> str | None:
+    """One line saying the freeze kept `count` articles back, or None for none."""
+    freeze = config.workflow.freeze
+    if not count or freeze is None:
+        return None
+    why = f" ({freeze.reason})" if freeze.reason else ""
+    return (
+        f"publishing freeze{why} until {freeze.end.isoformat()}: {count} article(s) "
+        "that would go live now are held back; what was live before the freeze stays"
     )
 
 

@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import date, datetime, time, tzinfo
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
@@ -64,6 +64,28 @@ class HtmlSettings:
 
 
 @dataclass(frozen=True)
+class Freeze:
+    """A publishing freeze (an election period): from `start` until `end` nothing new
+    goes live; `reason` is said wherever it holds something back."""
+
+    start: datetime
+    end: datetime
+    reason: str = ""
+
+    def holds(self, now: datetime) -> bool:
+        return self.start <= now < self.end
+
+
+@dataclass(frozen=True)
+class WorkflowSettings:
+    """[workflow]: whether publishing needs an approval, who may approve, a freeze."""
+
+    require_approval: bool = False
+    approvers: tuple[str, ...] = ()
+    freeze: Freeze | None = None
+
+
+@dataclass(frozen=True)
 class Link:
     url: str
     labels: Mapping[str, str]
@@ -103,6 +125,7 @@ class SiteConfig:
     feed: FeedSettings = FeedSettings()
     html: HtmlSettings = HtmlSettings()
     footer: Footer = Footer()
+    workflow: WorkflowSettings = WorkflowSettings()
 
     @property
     def root(self) -> Path:
@@ -281,6 +304,7 @@ TOP_KEYS = {
     "feed",
     "html",
     "footer",
+    "workflow",
 }
 
 
@@ -386,6 +410,55 @@ def _html(checker: _Checker, data: Mapping[str, Any]) -> HtmlSettings:
     )
 
 
+def _workflow(checker: _Checker, data: Mapping[str, Any], tz: str) -> WorkflowSettings:
+    table = checker.table(data, (), "workflow")
+    here: KeyPath = ("workflow",)
+    checker.known(table, here, {"require_approval", "approvers", "freeze"})
+    approvers = checker.value(table, here, "approvers", list, [])
+    if not all(isinstance(name, str) and name.strip() for name in approvers):
+        checker.problem((*here, "approvers"), "'workflow.approvers' must be a list of names")
+        approvers = []
+    freeze = None
+    if "freeze" in table:
+        raw = checker.table(table, here, "freeze")
+        where: KeyPath = (*here, "freeze")
+        checker.known(raw, where, {"from", "until", "reason"})
+        zone = ZoneInfo(tz) if _timezone(tz) is None else ZoneInfo("Asia/Bangkok")
+        start = _moment(checker, raw, where, "from", zone)
+        end = _moment(checker, raw, where, "until", zone)
+        reason = checker.value(raw, where, "reason", str, "")
+        if start is not None and end is not None:
+            if end <= start:
+                checker.problem((*where, "until"), "'workflow.freeze.until' must come after 'from'")
+            else:
+                freeze = Freeze(start, end, reason)
+    return WorkflowSettings(
+        require_approval=checker.value(table, here, "require_approval", bool, False),
+        approvers=tuple(approvers),
+        freeze=freeze,
+    )
+
+
+def _moment(
+    checker: _Checker, table: Mapping[str, Any], where: KeyPath, key: str, tz: tzinfo
+) -> datetime | None:
+    """A date and time with its offset, or a whole day (its start in the site's zone)."""
+    raw = table.get(key)
+    if raw is None:
+        checker.problem(where, f"'{_dotted(where)}' needs {key} = 2026-03-01T00:00:00+07:00")
+        return None
+    if isinstance(raw, datetime) and raw.utcoffset() is not None:
+        return raw
+    if isinstance(raw, date) and not isinstance(raw, datetime):
+        return datetime.combine(raw, time(), tz)
+    checker.problem(
+        (*where, key),
+        f"'{_dotted((*where, key))}' must be a date (2026-03-01) or a date and time "
+        "with its offset (2026-03-01T00:00:00+07:00)",
+    )
+    return None
+
+
 def _footer(checker: _Checker, data: Mapping[str, Any], languages: tuple[str, ...]) -> Footer:
     table = checker.table(data, (), "footer")
     here: KeyPath = ("footer",)
@@ -467,6 +540,7 @@ def check_config(path: Path) -> tuple[SiteConfig | None, list[OpdcError]]:
         feed=_feed(checker, data),
         html=_html(checker, data),
         footer=_footer(checker, data, languages),
+        workflow=_workflow(checker, data, str(data.get("timezone", "Asia/Bangkok"))),
     )
     return config, checker.problems
 

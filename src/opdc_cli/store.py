@@ -34,6 +34,7 @@ from opdc_cli.model import (
     Article,
     Attachment,
     Event,
+    HistoryEntry,
     Photo,
     Translation,
     ends_before,
@@ -54,8 +55,12 @@ FENCE = "+++"
 # language (model.MAX_BODY), far below what would take minutes to parse.
 MAX_FILE_BYTES = 4 * 2**20
 
-SHARED_KEYS = ("id", "category", "date", "status", "tags", "source")
+SHARED_KEYS = ("id", "category", "date", "status", "tags", "source", "expires")
 TEXT_KEYS = ("title", "summary", "credit", "body")
+# A language version's record of the primary text it was translated from.
+TRANSLATED_KEY = "translated_from"
+HISTORY_KEY = "history"
+HISTORY_ACTIONS = ("submit", "approve", "reject", "publish", "unpublish")
 ITEM_KEYS = {"photos": "file", "attachments": "file"}
 
 
@@ -308,11 +313,13 @@ def _shared(doc: _Doc, config: SiteConfig, expected_id: int) -> dict[str, Any]:
 
     status = data.get("status", "published")
     if status not in STATUSES:
-        doc.problem(
-            ("status",), f"status must be 'draft' or 'published', not {status!r}", "OPDC116"
-        )
+        names = ", ".join(f"'{name}'" for name in STATUSES)
+        doc.problem(("status",), f"status must be one of {names}, not {status!r}", "OPDC116")
         status = "draft"
     out["status"] = status
+
+    expires = _moment(doc, ("expires",), data.get("expires"))
+    out["expires"] = expires
 
     tags = data.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
@@ -330,6 +337,72 @@ def _shared(doc: _Doc, config: SiteConfig, expected_id: int) -> dict[str, Any]:
         source = ""
     out["source"] = source
     return out
+
+
+def _moment(doc: _Doc, where: KeyPath, raw: Any) -> datetime | None:
+    """A date and time with its offset (`expires`, a history entry's `at`), checked."""
+    if raw is None:
+        return None
+    name = ".".join(str(part) for part in where if isinstance(part, str))
+    if not isinstance(raw, datetime) or not is_aware(raw):
+        doc.problem(
+            where,
+            f"'{name}' must be a date and time with its offset, e.g. 2018-05-27T09:30:00+07:00",
+            "OPDC115",
+        )
+        return None
+    why = year_problem(raw)
+    if why is not None:
+        doc.problem(where, f"'{name}': {why}", "OPDC115")
+        return None
+    return raw
+
+
+def _history(doc: _Doc) -> tuple[HistoryEntry, ...]:
+    """The [[history]] entries: at, by, action, note."""
+    raw = doc.data.get(HISTORY_KEY, [])
+    if not isinstance(raw, list):
+        doc.problem((HISTORY_KEY,), "'history' must be written as [[history]] tables", "OPDC112")
+        return ()
+    entries = []
+    for index, item in enumerate(raw):
+        where: KeyPath = (HISTORY_KEY, index)
+        if not isinstance(item, dict):
+            doc.problem(where, "each of 'history' must be a [[history]] table", "OPDC112")
+            continue
+        doc.unknown(item, where, ["at", "by", "action", "note"])
+        at = _moment(doc, (*where, "at"), item.get("at"))
+        action = doc.text_value(item, where, "action")
+        if action not in HISTORY_ACTIONS:
+            doc.problem(
+                (*where, "action"),
+                f"history action must be one of {', '.join(HISTORY_ACTIONS)}, not {action!r}",
+                "OPDC112",
+            )
+            continue
+        if at is None:
+            if "at" not in item:
+                doc.problem(where, "a history entry needs at = <date and time>", "OPDC110")
+            continue
+        entries.append(
+            HistoryEntry(
+                at, doc.text_value(item, where, "by"), action, doc.text_value(item, where, "note")
+            )
+        )
+    return tuple(entries)
+
+
+def _translated_from(doc: _Doc, table: Mapping[str, Any], where: KeyPath) -> tuple[str, ...]:
+    raw = table.get(TRANSLATED_KEY, [])
+    if not isinstance(raw, list) or not all(isinstance(v, str) and len(v) < 64 for v in raw):
+        doc.problem(
+            (*where, TRANSLATED_KEY),
+            f"'{TRANSLATED_KEY}' is written by opdc translated: a list of short strings; "
+            "remove it and run opdc translated again",
+            "OPDC112",
+        )
+        return ()
+    return tuple(raw)
 
 
 def _when(doc: _Doc, where: KeyPath, key: str, raw: Any) -> date | datetime | None:
@@ -434,6 +507,7 @@ def _translation(
         body=normalize_body(text),
         summary=doc.text_value(table, where, "summary"),
         credit=doc.text_value(table, where, "credit"),
+        translated_from=_translated_from(doc, table, where),
     )
 
 
@@ -448,7 +522,7 @@ def _toml_article(doc: _Doc, file: ArticleFile, config: SiteConfig) -> Article |
     doc.unknown(
         doc.data,
         (),
-        [*SHARED_KEYS, "event", "photos", "attachments", *languages],
+        [*SHARED_KEYS, "event", "photos", "attachments", HISTORY_KEY, *languages],
         elsewhere={key: f"[{languages[0]}]" for key in TEXT_KEYS},
     )
     shared = _shared(doc, config, file.id)
@@ -460,7 +534,7 @@ def _toml_article(doc: _Doc, file: ArticleFile, config: SiteConfig) -> Article |
         if not isinstance(table, dict):
             doc.problem((lang,), f"'{lang}' must be a table: [{lang}] title = \"…\"", "OPDC112")
             continue
-        doc.unknown(table, (lang,), TEXT_KEYS)
+        doc.unknown(table, (lang,), [*TEXT_KEYS, TRANSLATED_KEY])
         translations[lang] = _translation(doc, table, (lang,), None)
     if not translations:
         doc.problem((), f"no language table: add [{languages[0]}] with a title and body", "OPDC110")
@@ -475,6 +549,7 @@ def _toml_article(doc: _Doc, file: ArticleFile, config: SiteConfig) -> Article |
         photos=tuple(Photo(name, texts) for name, texts in photos),
         attachments=tuple(Attachment(name, texts) for name, texts in attachments),
         event=event,
+        history=_history(doc),
         sources=(file.path,),
         form="toml",
     )
@@ -489,6 +564,7 @@ class _TextPart:
     attachments: list[tuple[str, dict[str, str]]]
     event: Event | None
     doc: _Doc
+    history: tuple[HistoryEntry, ...]
 
 
 def _text_part(doc: _Doc, body: str, file: ArticleFile, config: SiteConfig) -> _TextPart | None:
@@ -505,7 +581,19 @@ def _text_part(doc: _Doc, body: str, file: ArticleFile, config: SiteConfig) -> _
             )
         )
         return None
-    doc.unknown(doc.data, (), [*SHARED_KEYS, *TEXT_KEYS[:-1], "event", "photos", "attachments"])
+    doc.unknown(
+        doc.data,
+        (),
+        [
+            *SHARED_KEYS,
+            *TEXT_KEYS[:-1],
+            TRANSLATED_KEY,
+            "event",
+            "photos",
+            "attachments",
+            "history",
+        ],
+    )
     shared = _shared(doc, config, file.id)
     translation = _translation(doc, doc.data, (), body)
     part = _TextPart(
@@ -516,6 +604,7 @@ def _text_part(doc: _Doc, body: str, file: ArticleFile, config: SiteConfig) -> _
         _items(doc, "attachments", "title", lang, config.languages),
         _event(doc, lang, config),
         doc,
+        _history(doc),
     )
     return part
 
@@ -565,6 +654,7 @@ def _merge_text_parts(parts: list[_TextPart], config: SiteConfig) -> Article:
         photos=tuple(Photo(name, texts) for name, texts in photos),
         attachments=tuple(Attachment(name, texts) for name, texts in attachments),
         event=event,
+        history=first.history,
         sources=tuple(p.file.path for p in parts),
         form="txt",
     )
@@ -634,6 +724,12 @@ def _disagreements(parts: list[_TextPart]) -> list[OpdcError]:
                     f"'{key}' differs from {first.file.path.name}, which decides: make them agree",
                     "OPDC122",
                 )
+        if HISTORY_KEY in part.doc.data:
+            part.doc.problem(
+                (HISTORY_KEY,),
+                f"the history is kept in {first.file.path.name} only: move these entries there",
+                "OPDC122",
+            )
         listed = {name for name, _ in first.photos}
         extra = [name for name, _ in part.photos if name not in listed]
         if extra:
@@ -757,6 +853,16 @@ def _shared_table(article: Article) -> dict[str, Any]:
         table["tags"] = list(article.tags)
     if article.source:
         table["source"] = article.source
+    if article.expires is not None:
+        table["expires"] = article.expires
+    return table
+
+
+def history_table(entry: HistoryEntry) -> dict[str, Any]:
+    """A [[history]] entry as written: at, by, action, and the note when there is one."""
+    table: dict[str, Any] = {"at": entry.at, "by": entry.by, "action": entry.action}
+    if entry.note:
+        table["note"] = entry.note
     return table
 
 
@@ -772,8 +878,10 @@ def _event_table(event: Event, places: dict[str, str]) -> dict[str, Any]:
     return table
 
 
-def _translation_table(translation: Translation) -> dict[str, str]:
-    table = {"title": translation.title}
+def _translation_table(translation: Translation) -> dict[str, Any]:
+    table: dict[str, Any] = {"title": translation.title}
+    if translation.translated_from:
+        table[TRANSLATED_KEY] = list(translation.translated_from)
     for key in ("summary", "credit", "body"):
         value = getattr(translation, key)
         if value:
@@ -794,6 +902,8 @@ def article_to_toml(article: Article, languages: Iterable[str]) -> str:
     for key, items in (("photos", article.photos), ("attachments", article.attachments)):
         for item in items:
             sections.append(f"[[{key}]]\n" + _dump(item_table(item, langs), multiline=False))
+    for entry in article.history:
+        sections.append("[[history]]\n" + _dump(history_table(entry), multiline=False))
     return "\n".join(sections)
 
 
@@ -825,6 +935,9 @@ def article_to_text(article: Article, lang: str) -> str:
     for key, items in (("photos", article.photos), ("attachments", article.attachments)):
         for item in items:
             sections.append(f"[[{key}]]\n" + _dump(item_text_table(item, lang), multiline=False))
+    if lang == next(iter(article.translations)):
+        for entry in article.history:
+            sections.append("[[history]]\n" + _dump(history_table(entry), multiline=False))
     text = f"{FENCE}\n" + "\n".join(sections) + f"{FENCE}\n"
     if translation.body:
         text += "\n" + translation.body + "\n"

@@ -408,6 +408,7 @@ class ArticleChecker:
             located = Located(article, files, self.config)
             self._languages(located)
             self._dates(located)
+            self._workflow(located)
             self._text(located)
             self._media(located)
         return self._problems
@@ -528,6 +529,49 @@ class ArticleChecker:
                 f"scheduled: dated {article.date.isoformat()}, it appears when that time comes",
                 article.id,
             )
+
+    def _workflow(self, located: Located) -> None:
+        """The editorial workflow: approval where site.toml requires it, approvers
+        among those it names, translations that no longer match their source."""
+        article = located.article
+        settings = self.config.workflow
+        source = located.primary
+        if settings.require_approval and article.status == "published" and not article.approved:
+            self._at(
+                source,
+                ("status",),
+                "OPDC601",
+                "error",
+                "published without an approval, which site.toml's [workflow] requires: "
+                f"opdc approve {article.id} --by NAME (or set status back to review)",
+                article.id,
+            )
+        if settings.approvers:
+            for index, entry in enumerate(article.history):
+                if entry.action == "approve" and entry.by not in settings.approvers:
+                    self._at(
+                        source,
+                        ("history", index, "by"),
+                        "OPDC602",
+                        "error",
+                        f"approved by {entry.by!r}, who is not among site.toml's "
+                        f"[workflow] approvers ({', '.join(settings.approvers)})",
+                        article.id,
+                    )
+        primary = next(iter(article.translations), None)
+        for lang in article.translations:
+            if lang != primary and article.stale_translation(lang):
+                self._at(
+                    located.source(lang),
+                    (lang, "translated_from") if not located.text_form else ("translated_from",),
+                    "OPDC603",
+                    "warning",
+                    f"the {language_name(lang)} version was translated from an earlier "
+                    f"{language_name(primary or '')} text: opdc show {article.id} "
+                    f"--translation-diff shows what changed; update it, then "
+                    f"opdc translated {article.id} --lang {lang}",
+                    article.id,
+                )
 
     def _text(self, located: Located) -> None:
         article = located.article

@@ -25,7 +25,7 @@ from typer._click.exceptions import (
 )
 
 from opdc_cli import __version__
-from opdc_cli.cli import articles, export, feed, import_, index, media, serve, validate
+from opdc_cli.cli import articles, export, feed, import_, index, media, serve, validate, workflow
 from opdc_cli.cli.common import (
     TidyGroup,
     err,
@@ -223,6 +223,7 @@ validate.register(app)
 export.register(app)
 serve.register(app)
 import_.register(app)
+workflow.register(app)
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from opdc_cli import thai
+from opdc_cli import clock, thai
 from opdc_cli.cli.common import (
     CategoryOption,
     LangOption,
@@ -189,7 +189,7 @@ def _ask(asker: Asker, config: SiteConfig, answers: Answers, photos: list[str], 
     if answers.category is None:
         answers.category = asker.category(config)
     if answers.date is None:
-        answers.date = asker.date(config, datetime.now(config.tz).replace(second=0, microsecond=0))
+        answers.date = asker.date(config, clock.now(config.tz).replace(second=0, microsecond=0))
     if answers.credit is None:
         answers.credit = asker.line(f"Credit ({primary})", config.credit.get(primary) or None)
     if edit:
@@ -365,7 +365,7 @@ def new_article(
     if as_json:
         from opdc_cli.serialize import article_record
 
-        record = article_record(article, config, datetime.now(config.tz), site.media_dir)
+        record = article_record(article, config, clock.now(config.tz), site.media_dir)
         out().file.write(json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     else:
         for path in article.sources:
@@ -405,17 +405,21 @@ def _write_draft(
             summary=summary_en.strip(),
             credit=(credit_en if credit_en is not None else config.credit.get("en", "")).strip(),
         )
-    when = answers.date or datetime.now(config.tz).replace(microsecond=0)
+    when = answers.date or clock.now(config.tz).replace(microsecond=0)
     category = answers.category
 
     def make(article_id: int) -> Article:
-        return Article(
-            id=article_id,
-            category=category,
-            date=when,
-            status="draft",
-            tags=tuple(dict.fromkeys(t.strip() for t in tags or () if t.strip())),
-            translations=translations,
+        from opdc_cli.workflow import translated_at_once
+
+        return translated_at_once(
+            Article(
+                id=article_id,
+                category=category,
+                date=when,
+                status="draft",
+                tags=tuple(dict.fromkeys(t.strip() for t in tags or () if t.strip())),
+                translations=translations,
+            )
         )
 
     return site.create(make, form.value if form else None)[0]
@@ -499,7 +503,7 @@ def _publish_if_ready(site: Site, article: Article, *, publish: bool) -> Article
         article = replace(article, status=status, sources=tuple(sources))
     created = f"[green]created[/] article {article.id} ({len(article.sources)} file(s))"
     photos = f"photos go in {escape(display_path(site.media_folder(article.id)))}/"
-    state: str = article.state(datetime.now(config.tz))
+    state: str = article.state(clock.now(config.tz))
     if state == "scheduled":
         state = (
             f"scheduled for {thai.format_date(article.date, config.primary_language, time=True)}"
@@ -574,6 +578,13 @@ def list_articles(
     sort: SortOption = Sort.date,
     reverse: ReverseOption = False,
     limit: LimitOption = None,
+    stale_translation: Annotated[
+        str | None,
+        typer.Option(
+            metavar="LANG",
+            help="Only articles whose LANG version was translated from an earlier primary text.",
+        ),
+    ] = None,
     fmt: Annotated[
         ListFormat,
         typer.Option("--format", "-f", help="table for people; json, jsonl, csv, ids for scripts."),
@@ -594,7 +605,14 @@ def list_articles(
     query = build_query(
         site, category, status, lang, since, until, search, missing_lang, tag, sort, reverse, limit
     )
-    now = datetime.now(site.config.tz)
+    now = clock.now(site.config.tz)
+    if stale_translation is not None:
+        # Workflow: the fingerprints are in the articles, not the index's columns.
+        if stale_translation not in site.config.languages:
+            usage(f"--stale-translation: {stale_translation!r} is not a site language")
+        stale = [a.id for a in site.articles(query) if a.stale_translation(stale_translation)]
+        # No id is negative: with none stale, (-1,) matches nothing.
+        query = replace(query, ids=tuple(stale) or (-1,))
     if fmt is ListFormat.ids:
         # Nothing but the index's columns is needed: the cheapest answer.
         ids = site.ids(query)
@@ -654,6 +672,14 @@ def show(
         int | None,
         typer.Option(metavar="N", callback=at_least(20), help="Wrap at this many columns."),
     ] = None,
+    translation_diff: Annotated[
+        bool,
+        typer.Option(
+            "--translation-diff",
+            help="Which primary-language parts changed since the --lang (default: second "
+            "language) version was translated.",
+        ),
+    ] = False,
     site_dir: SiteOption = None,
 ) -> None:
     """Show one article as the page shows it: category, title, date, text, credit, event, photos.
@@ -668,7 +694,14 @@ def show(
         _print_raw(site, article_id, lang)
         return
     article = site.article(article_id)
-    now = datetime.now(config.tz)
+    now = clock.now(config.tz)
+    if translation_diff:
+        from opdc_cli.cli.workflow import print_translation_diff
+
+        others = list(article.languages[1:])
+        target = lang or (others[0] if others else config.primary_language)
+        print_translation_diff(article, target)
+        return
     if as_json:
         from opdc_cli.serialize import article_record
 

@@ -16,6 +16,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from opdc_cli.errors import UsageError
+from opdc_cli.model import STATES
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -148,16 +149,16 @@ def report_publication(site: Site, gate: Gate) -> bool:
     """After a publisher ran: each article the gate stopped (one line each), then how
     many language versions it held back; True when the command must exit 1 (an
     article was stopped or a file could not be read)."""
-    from opdc_cli.publish import held_line, not_published
+    from opdc_cli.publish import frozen_line, held_line, not_published
 
     report_problems(site)
     console = err()
     for article_id in sorted(gate.blocked):
         problem = not_published(gate.blocked[article_id])
         console.print(f"[red]error:[/] {escape(problem.format(Path.cwd()))}")
-    line = held_line(gate.held)
-    if line:
-        console.print(escape(line))
+    for line in (held_line(gate.held), frozen_line(site.config, len(gate.frozen))):
+        if line:
+            console.print(escape(line))
     return bool(gate.blocked or site.problems)
 
 
@@ -300,7 +301,10 @@ CategoryOption = Annotated[
 ]
 StatusOption = Annotated[
     list[str] | None,
-    typer.Option(metavar="STATE", help="Only draft, scheduled or published (repeatable)."),
+    typer.Option(
+        metavar="STATE",
+        help="Only draft, review, approved, scheduled, published or expired (repeatable).",
+    ),
 ]
 LangOption = Annotated[
     str | None,
@@ -351,7 +355,7 @@ def build_query(
     limit: int | None,
 ) -> Query:
     """The Query the filter options describe; exit 2 naming the option that is wrong."""
-    from opdc_cli.content import STATES, Query
+    from opdc_cli.content import Query
 
     config = site.config
     for key in category or ():

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from opdc_cli import clock
 from opdc_cli.cli.common import (
     CategoryOption,
     LangOption,
@@ -190,7 +191,7 @@ def export(
     query = build_query(
         site, category, None, lang, since, until, search, missing_lang, tag, sort, reverse, None
     )
-    gate = Gate(site.config, datetime.now(site.config.tz))
+    gate = Gate(site.config, clock.now(site.config.tz))
     verdicts = (gate.verdict(article) for article in site.articles(query))
     articles = [v.article for v in verdicts if v.published][:limit]
     data = export_data(fmt.value, articles, site.config, gate.now, site.media_dir, excel=excel)
@@ -232,9 +233,11 @@ def _export_html(
                 tasks[phase] = bar.add_task(names.get(phase, phase), total=total)
             bar.update(tasks[phase], completed=done, total=total)
 
+        now = clock.now(site.config.tz)
         report = export_site(
             site,
             output,
+            now=now,
             clean=clean,
             with_originals=with_originals,
             jobs=jobs,
@@ -260,12 +263,27 @@ def _export_html(
     line = held_line(report.held)
     if line:
         console.print(escape(line))
+    _workflow_report(site, now)
     if report.problems or report.conflicts:
         console.print(
             f"[red]error:[/] {len(report.problems)} article(s) not published, "
             f"{len(report.conflicts)} file(s) not written: the rest of the site is up to date"
         )
         raise typer.Exit(1)
+
+
+def _workflow_report(site: Site, now: datetime) -> None:
+    """After an html export: say what a publishing freeze held back, and note the
+    export's time for opdc due --check."""
+    from opdc_cli.publish import frozen_line
+    from opdc_cli.workflow import frozen_count, record_export
+
+    freeze = site.config.workflow.freeze
+    if freeze is not None and freeze.holds(now):
+        line = frozen_line(site.config, frozen_count(site, now))
+        fallback = f"publishing freeze until {freeze.end.isoformat()}: nothing new goes live"
+        err().print(escape(line or fallback))
+    record_export(site, now)
 
 
 def register(app: typer.Typer) -> None:

@@ -199,6 +199,15 @@ class Listing:
 
 
 @dataclass(frozen=True, slots=True)
+class WithdrawnView:
+    """The short page left where an expired or unpublished article was (workflow)."""
+
+    title: str
+    date_iso: str
+    date_text: str
+
+
+@dataclass(frozen=True, slots=True)
 class PageContext:
     """Everything one page's template gets (`article` or `listing` set, by template)."""
 
@@ -207,6 +216,7 @@ class PageContext:
     t: Callable[[str], str]
     article: ArticleView | None = None
     listing: Listing | None = None
+    withdrawn: WithdrawnView | None = None
 
     def variables(self) -> dict[str, object]:
         """The template's variables: page, site, t, and article or listing."""
@@ -215,4 +225,6 @@ class PageContext:
             found["article"] = self.article
         if self.listing is not None:
             found["listing"] = self.listing
+        if self.withdrawn is not None:
+            found["withdrawn"] = self.withdrawn
         return found

@@ -164,7 +164,12 @@ class Live(NamedTuple):
 def shown(entry: Entry, moment: float, drafts: bool = False) -> bool:
     """Whether the entry's article gets pages: published and due, or any article in a
     preview with drafts (the gate still decides the rest)."""
-    return drafts or (entry["status"] == "published" and entry["ts"] <= moment)
+    until = entry.get("until")
+    return drafts or (
+        entry["status"] == "published"
+        and entry["ts"] <= moment
+        and (until is None or moment < until)  # workflow: not yet expired
+    )
 
 
 def live(entries: dict[str, Entry], moment: float, drafts: bool = False) -> list[Live]:
@@ -178,7 +183,7 @@ def live(entries: dict[str, Entry], moment: float, drafts: bool = False) -> list
             found.append(
                 Live(entry["id"], entry["ts"], entry["category"], tuple(cards), cards, held)
             )
-        elif entry["files"]:
+        elif entry["files"] and not entry.get("withdrawn"):
             entries[slot] = {**entry, "cards": {}, "files": {}}
     found.sort(key=lambda e: (e.ts, e.id), reverse=True)
     return found

@@ -39,6 +39,7 @@ from opdc_cli.export.site.context import (
     ShareLink,
     SiteFrame,
     Thumb,
+    WithdrawnView,
 )
 from opdc_cli.gallery import GalleryItem, check_media_name, gallery_pages, media_path
 from opdc_cli.labels import LABELS, label, total_line
@@ -399,6 +400,36 @@ class Renderer:
                 context = self.context(page, article.category)
                 pages[path] = self.render("article.html", _with_article(context, view))
         return pages, files.media
+
+    def withdrawn(self, article: Article, when: datetime) -> dict[str, str]:
+        """Workflow: the short "withdrawn on …" page (withdrawn.html) at the first page
+        of each language version of an article no longer published, so that links to
+        it do not break (path -> html)."""
+        config = self.config
+        others = {
+            code: urls.article_path(code, article.id) if code in article.translations else None
+            for code in config.languages
+        }
+        pages = {}
+        for lang, translation in article.translations.items():
+            if lang not in config.languages or not translation.title.strip():
+                continue
+            path = urls.article_path(lang, article.id)
+            page = self.page(
+                lang, path, translation.title, others, article.category, "",
+                urls.url(config, path),
+            )  # fmt: skip
+            view = WithdrawnView(
+                translation.title,
+                when.isoformat(),
+                thai.format_date(when.astimezone(config.tz), lang),
+            )
+            context = self.context(page, article.category)
+            pages[path] = self.render(
+                "withdrawn.html",
+                PageContext(context.page, context.site, context.t, withdrawn=view),
+            )
+        return pages
 
     def _article_view(
         self,

@@ -15,6 +15,7 @@ from opdc_cli.export.site.write import Progress, article_files, originals_of
 from opdc_cli.gallery import gallery
 from opdc_cli.model import Article
 from opdc_cli.publish import not_published
+from opdc_cli.workflow import withdrawn_at
 
 # Below this many articles to render, starting worker processes costs more than it saves.
 POOL_THRESHOLD = 200
@@ -52,6 +53,8 @@ def build(renderer: Renderer, article: Article, recorded: dict[str, str]) -> Res
     entry: dict[str, Any] = {
         "id": article.id,
         "ts": article.date.timestamp(),
+        # Workflow: the expiry, after which the entry is no longer live (plan.shown).
+        "until": article.expires.timestamp() if article.expires is not None else None,
         "status": article.status,
         "category": article.category,
         "cards": {},
@@ -61,6 +64,15 @@ def build(renderer: Renderer, article: Article, recorded: dict[str, str]) -> Res
     result.entry = entry
     result.cards = {}
     if not verdict.published:
+        # Workflow: an expired or unpublished article leaves a "withdrawn" page.
+        when = withdrawn_at(article, job.now)
+        if when is not None:
+            entry["withdrawn"] = True
+            done = article_files(
+                renderer, article.id, renderer.withdrawn(article, when), [], set(), recorded
+            )
+            entry["files"] = done.files
+            result.written, result.conflicts = done.written, done.conflicts
         return result
     items = gallery(job.media_dir, verdict.article)
     result.cards = renderer.cards(verdict.article, items)
