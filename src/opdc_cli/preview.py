@@ -8,7 +8,6 @@ own wrapping splits Thai words.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -23,18 +22,17 @@ from opdc_cli.gallery import gallery
 from opdc_cli.labels import label, total_line
 from opdc_cli.model import Article
 from opdc_cli.site import SiteConfig
+from opdc_cli.textio import TERMINAL_CONTROL
 
 if TYPE_CHECKING:
     from opdc_cli.content import ArticleSummary
-
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 STATE_STYLES = {"draft": "yellow", "scheduled": "cyan", "published": "green"}
 
 
 def clean(text: str) -> str:
     """`text` without control characters (tabs and newlines excepted)."""
-    return _CONTROL.sub("", text)
+    return TERMINAL_CONTROL.sub("", text)
 
 
 def _lines(text: str, width: int, style: str = "", indent: str = "") -> list[Text]:

@@ -9,20 +9,19 @@ it, written with forward slashes, so the same content gives the same bytes.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from opdc_cli.textio import LINE_BREAKING
 from opdc_cli.validate import SEVERITIES, Problem
 
 # A message may quote what the user wrote (a key, a link): never let it break a line
-# or send terminal escapes.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# or send terminal escapes (textio.LINE_BREAKING).
 
 
 def clean(text: str) -> str:
     """`text` with control characters and line breaks written as escapes such as \\x1b."""
-    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    return LINE_BREAKING.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def display_path(path: Path, base: Path) -> str:

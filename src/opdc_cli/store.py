@@ -38,6 +38,7 @@ from opdc_cli.model import (
 )
 from opdc_cli.site import SiteConfig
 from opdc_cli.textio import decode_text, parse_toml
+from opdc_cli.thai import is_buddhist_era, to_common_era
 from opdc_cli.tomlpos import KeyPath, key_positions, locate
 
 # re.ASCII: without it \d takes Thai digits too, and ๓๐๐๗.toml would be article 3007.
@@ -231,10 +232,10 @@ def _shared(doc: _Doc, config: SiteConfig, expected_id: int) -> dict[str, Any]:
             f"'date' has no time zone: write it as {when.isoformat()}+07:00 (or your offset)",
             "OPDC115",
         )
-    elif when.year > 2400:
+    elif is_buddhist_era(when.year):
         doc.problem(
             ("date",),
-            f"year {when.year} looks like a Buddhist-era year: write {when.year - 543}",
+            f"year {when.year} looks like a Buddhist-era year: write {to_common_era(when.year)}",
             "OPDC115",
         )
     out["date"] = when

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from opdc_cli.errors import OpdcError
 
 BOM = b"\xef\xbb\xbf"
+
+# The character classes below are the one home of "which characters may not pass";
+# each user compiles the set it needs from them.
+# XML 1.0 forbids C0 controls other than tab, LF and CR, U+FFFE and U+FFFF; lone
+# surrogates cannot be encoded at all.
+XML_FORBIDDEN_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff"
+# DEL and the C1 controls: legal XML, but feed readers silently change them and
+# terminals obey them.
+C1_CHARS = "\x7f-\x9f"
+XML_FORBIDDEN = re.compile(f"[{XML_FORBIDDEN_CHARS}]")
+# What validate refuses in an article: XML's forbidden characters and C1.
+CONTENT_FORBIDDEN = re.compile(f"[{XML_FORBIDDEN_CHARS}{C1_CHARS}]")
+# What the terminal view drops: every control character but tab and newline.
+TERMINAL_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f{C1_CHARS}]")
+# What a one-line message escapes: every control character and the Unicode line breaks.
+LINE_BREAKING = re.compile(f"[\x00-\x1f{C1_CHARS}\u2028\u2029]")
 
 
 def looks_like_cp874(data: bytes) -> bool:

@@ -47,6 +47,8 @@ from opdc_cli.media import (
 from opdc_cli.model import Article, language_name, normalize_newlines
 from opdc_cli.site import SITE_FILE, SiteConfig, check_config
 from opdc_cli.store import ArticleFile
+from opdc_cli.textio import CONTENT_FORBIDDEN
+from opdc_cli.thai import is_buddhist_era, to_common_era
 from opdc_cli.tomlpos import KeyPath, key_positions, locate
 
 Severity = Literal["error", "warning", "info"]
@@ -55,9 +57,6 @@ SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 # Below this many articles a process pool costs more than it saves.
 POOL_THRESHOLD = 400
 
-# Characters XML 1.0 forbids (C0 controls but tab/LF/CR, U+FFFE/U+FFFF, lone
-# surrogates), plus DEL and the C1 controls, which feed readers silently change.
-FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 TRAILING_SPACE = re.compile(r"[^\S\n]+$", re.MULTILINE)
 BLANK_RUN = re.compile(r"\n[^\S\n]*\n([^\S\n]*\n)+")
 # Links are found from their colon: a regular expression trying a scheme at every
@@ -226,7 +225,7 @@ class Source:
             return self.body_start + line_no, col_no + 1
         key_line, key_col = self.key_place(parts)
         found = self._verbatim(key_line, value, line_no, col_no)
-        if found is None and index < len(value) and FORBIDDEN.match(value, index):
+        if found is None and index < len(value) and CONTENT_FORBIDDEN.match(value, index):
             found = self._escape(key_line, key_col, value, index)
         return found or (key_line, key_col)
 
@@ -528,14 +527,14 @@ class ArticleChecker:
         if event is None:
             return
         for key, value in (("start", event.start), ("end", event.end)):
-            if value is not None and value.year > 2400:
+            if value is not None and is_buddhist_era(value.year):
                 self._at(
                     source,
                     ("event", key),
                     "OPDC115",
                     "error",
                     f"event {key} year {value.year} looks like a Buddhist-era year: "
-                    f"write {value.year - 543}",
+                    f"write {to_common_era(value.year)}",
                     article.id,
                 )
         if event.end is not None and _ends_before(event.start, event.end, self.config):
@@ -552,7 +551,7 @@ class ArticleChecker:
     def _text(self, located: Located) -> None:
         article = located.article
         # One scan of all the text at once; the field by field search only on a hit.
-        if FORBIDDEN.search("\n".join(located.values())):
+        if CONTENT_FORBIDDEN.search("\n".join(located.values())):
             for item in located.fields():
                 self._forbidden(item, article.id)
         for lang, translation in article.translations.items():
@@ -560,7 +559,7 @@ class ArticleChecker:
                 self._body(located.text_field(lang, "body", translation.body), article.id)
 
     def _forbidden(self, item: Field, article_id: int) -> None:
-        for match in FORBIDDEN.finditer(item.value):
+        for match in CONTENT_FORBIDDEN.finditer(item.value):
             char = match.group()
             kind = (
                 "a C1 control character (often a Windows quote read as TIS-620)"

@@ -1,0 +1,84 @@
+"""Each rule has one home, and every command follows it.
+
+The Buddhist-era threshold, the characters XML forbids, the problem codes: each test here
+shows two users of one rule agreeing, where copies once disagreed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from conftest import BANGKOK, MakeArticle, MakeSite
+
+from opdc_cli.codes import CODES
+from opdc_cli.textio import CONTENT_FORBIDDEN, LINE_BREAKING, TERMINAL_CONTROL, XML_FORBIDDEN
+from opdc_cli.thai import DateError, is_buddhist_era, parse_date
+from opdc_cli.validate import validate_site
+
+
+@pytest.mark.parametrize("year", [2399, 2400, 2401, 2561])
+def test_one_buddhist_era_threshold_for_typed_and_stored_dates(
+    year: int, make_site: MakeSite, make_article: MakeArticle
+) -> None:
+    # Typed: a four-digit year in a Thai-style date is BE exactly when the rule says so.
+    typed = parse_date(f"27/04/{year}", BANGKOK)
+    assert typed.year == (year - 543 if is_buddhist_era(year) else year)
+    # Typed in ISO form: a BE year is refused.
+    if is_buddhist_era(year):
+        with pytest.raises(DateError, match="Buddhist era"):
+            parse_date(f"{year}-04-27", BANGKOK)
+    # Stored: validate refuses the same years, and only those.
+    article = make_article(1001, date=datetime(year, 4, 27, 9, 30, tzinfo=BANGKOK))
+    root = make_site([article], photos=True)
+    codes = {p.code for p in validate_site(root).problems if p.severity == "error"}
+    assert ("OPDC115" in codes) == is_buddhist_era(year)
+
+
+def test_the_threshold_is_2400() -> None:
+    assert not is_buddhist_era(2399)
+    assert is_buddhist_era(2400)
+
+
+REPO = Path(__file__).resolve().parent.parent
+SEVERITY_LETTERS = {"E": "error", "W": "warning", "I": "info"}
+
+
+def _documented_codes() -> dict[str, str]:
+    """docs/validate.md's code tables: code -> severity."""
+    found: dict[str, str] = {}
+    text = (REPO / "docs" / "validate.md").read_text(encoding="utf-8")
+    for row in re.finditer(r"^\| (OPDC\d{3}(?:, OPDC\d{3})*) \| ([EWI]) \|", text, re.M):
+        for code in row[1].split(", "):
+            found[code] = SEVERITY_LETTERS[row[2]]
+    return found
+
+
+def test_every_code_is_documented_with_its_severity() -> None:
+    assert _documented_codes() == {code: entry.severity for code, entry in CODES.items()}
+
+
+def test_the_source_writes_only_codes_from_the_table() -> None:
+    written = {
+        code
+        for path in (REPO / "src" / "opdc_cli").rglob("*.py")
+        for code in re.findall(r"OPDC\d{3}", path.read_text(encoding="utf-8"))
+    }
+    assert written <= set(CODES)
+    # And the table holds no code the program never writes.
+    assert set(CODES) <= written
+
+
+def test_the_character_sets_nest() -> None:
+    every = "".join(chr(c) for c in range(0x3000)) + "\ufffe\uffff\ud800"
+    xml = set(XML_FORBIDDEN.findall(every))
+    content = set(CONTENT_FORBIDDEN.findall(every))
+    terminal = set(TERMINAL_CONTROL.findall(every))
+    line = set(LINE_BREAKING.findall(every))
+    assert "\t" not in xml | content | terminal and "\n" not in xml | content | terminal
+    assert "\r" not in xml and "\r" in terminal and "\r" in line
+    assert xml < content  # validate refuses all a feed drops, and C1
+    assert content - xml == {chr(c) for c in range(0x7F, 0xA0)}
+    assert {"\u2028", "\u2029", "\n", "\t"} <= line
