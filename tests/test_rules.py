@@ -13,7 +13,12 @@ from pathlib import Path
 import pytest
 from conftest import BANGKOK, MakeArticle, MakeSite
 
+from opdc_cli import store
 from opdc_cli.codes import CODES
+from opdc_cli.content import Site
+from opdc_cli.feed import build_feed
+from opdc_cli.scaffold import init_site
+from opdc_cli.site import load_config
 from opdc_cli.textio import CONTENT_FORBIDDEN, LINE_BREAKING, TERMINAL_CONTROL, XML_FORBIDDEN
 from opdc_cli.thai import DateError, is_buddhist_era, parse_date
 from opdc_cli.validate import validate_site
@@ -82,3 +87,62 @@ def test_the_character_sets_nest() -> None:
     assert xml < content  # validate refuses all a feed drops, and C1
     assert content - xml == {chr(c) for c in range(0x7F, 0xA0)}
     assert {"\u2028", "\u2029", "\n", "\t"} <= line
+
+
+# --- edges no other test pinned ------------------------------------------------------------
+
+
+def test_the_first_body_line_right_after_the_fence_is_kept(tmp_path: Path) -> None:
+    front, body = store.split_front_matter(
+        tmp_path / "1.th.txt", "+++\nid = 1\n+++\nFirst\n\nSecond"
+    )
+    assert front == "id = 1\n"
+    assert body.startswith("First")
+
+
+@pytest.mark.parametrize("name", ["๒๖๔๖๑.th.txt", "๒๖๔๖๑.toml", "26461.th.txt"])
+def test_only_ascii_digits_make_an_id(name: str, tmp_path: Path) -> None:
+    found = store.classify(tmp_path / name)
+    if name.isascii():
+        assert found is not None and found.id == 26461
+    else:
+        assert found is None
+
+
+def test_an_unknown_status_reads_as_a_draft_never_published(
+    tmp_path: Path, make_article: MakeArticle
+) -> None:
+    init_site(tmp_path / "site")
+    config = load_config(tmp_path / "site" / "site.toml")
+    path = store.write_article(
+        make_article(1001), tmp_path / "site" / "articles", "toml", ("th", "en")
+    )[0]
+    path.write_text(path.read_text(encoding="utf-8").replace('"published"', '"live"'), "utf-8")
+    file = store.classify(path)
+    assert file is not None
+    article, problems = store.check_article([file], config)
+    assert article is not None and article.status == "draft"
+    assert [p.code for p in problems] == ["OPDC116"]
+
+
+@pytest.mark.parametrize("text", ["2018-04-27T09:30:60+07:00", "27/04/2561 09:30:60"])
+def test_a_sixtieth_second_is_a_date_error_not_a_traceback(text: str) -> None:
+    with pytest.raises(DateError, match="seconds 00-59"):
+        parse_date(text, BANGKOK)
+
+
+def test_a_category_and_tag_feed_is_not_titled_as_the_category_feed(make_site: MakeSite) -> None:
+    site = Site.open(make_site())
+    name = site.config.site_name("th")
+    plain, _ = build_feed(site, lang="th", categories=["headline"])
+    tagged, _ = build_feed(site, lang="th", categories=["headline"], tags=["GovLab"])
+    assert _channel_title(plain) == f"{site.config.category_name('headline', 'th')} – {name}"
+    assert _channel_title(tagged) == name
+
+
+def _channel_title(feed: bytes) -> str:
+    from xml.etree import ElementTree
+
+    title = ElementTree.fromstring(feed).findtext("channel/title")
+    assert title is not None
+    return title
