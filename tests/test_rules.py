@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 from conftest import BANGKOK, MakeArticle, MakeSite
 
-from opdc_cli import store
+from opdc_cli import fsutil, store
 from opdc_cli.codes import CODES
 from opdc_cli.content import Site
+from opdc_cli.errors import OpdcError
 from opdc_cli.feed import build_feed
+from opdc_cli.gallery import check_media_name, media_path
 from opdc_cli.scaffold import init_site
 from opdc_cli.site import load_config
 from opdc_cli.textio import CONTENT_FORBIDDEN, LINE_BREAKING, TERMINAL_CONTROL, XML_FORBIDDEN
@@ -146,3 +148,66 @@ def _channel_title(feed: bytes) -> str:
     title = ElementTree.fromstring(feed).findtext("channel/title")
     assert title is not None
     return title
+
+
+# --- the safety paths ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("", "empty"),
+        ("a\x00.jpg", "NUL"),
+        ("/etc/passwd", "absolute path"),
+        ("C:photo.jpg", "absolute path"),
+        ("sub\\photo.jpg", "backslashes"),
+        ("../1002/photo.jpg", "'..'"),
+        ("CON.jpg", "Windows-reserved"),
+        ("sub/aux", "Windows-reserved"),
+        ("sub//photo.jpg", "empty or '.'"),
+        ("./photo.jpg", "empty or '.'"),
+    ],
+)
+def test_every_media_name_refusal(name: str, why: str, tmp_path: Path) -> None:
+    problem = check_media_name(name)
+    assert problem is not None and why in problem
+    with pytest.raises(OpdcError, match="OPDC301|" + re.escape(why)) as caught:
+        media_path(tmp_path / "media", 1001, name)
+    assert caught.value.code == "OPDC301"
+
+
+def test_a_plain_name_and_a_sub_folder_are_accepted(tmp_path: Path) -> None:
+    (tmp_path / "media" / "1001").mkdir(parents=True)
+    assert check_media_name("sub/img1001_1.jpg") is None
+    assert media_path(tmp_path / "media", 1001, "img1001_1.jpg") == (
+        tmp_path / "media" / "1001" / "img1001_1.jpg"
+    )
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_a_failed_replace_leaves_no_temp_file(tmp_path: Path) -> None:
+    # os.replace cannot put a file over a folder that holds something.
+    (tmp_path / "target" / "inside").mkdir(parents=True)
+    with pytest.raises(OSError):
+        fsutil.atomic_write(tmp_path / "target", b"new")
+    assert _leftovers(tmp_path) == []
+    assert (tmp_path / "target" / "inside").is_dir()
+
+
+def test_a_taken_name_keeps_its_file_and_leaves_no_temp_file(tmp_path: Path) -> None:
+    (tmp_path / "1001.toml").write_bytes(b"old")
+    with pytest.raises(FileExistsError):
+        fsutil.create_exclusive(tmp_path / "1001.toml", b"new")
+    assert (tmp_path / "1001.toml").read_bytes() == b"old"
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_write_that_fails_midway_removes_its_temp_file(tmp_path: Path) -> None:
+    # A str where bytes belong fails inside the write, after the temp file exists.
+    with pytest.raises(TypeError):
+        fsutil.write_temp(tmp_path / "x.json", "text")  # type: ignore[arg-type]
+    assert _leftovers(tmp_path) == []
+    assert not (tmp_path / "x.json").exists()
