@@ -359,16 +359,29 @@ def _unpack(data: bytes, kind: type[T]) -> T:
     return value
 
 
-# What `opdc list` shows besides the columns: tags, titles (in the order of
-# languages), the date with its own offset (ISO 8601), the photo count, the form,
-# and the article's files relative to the site.
-Summary = tuple[tuple[str, ...], tuple[str, ...], str, int, str, tuple[str, ...]]
-# An article as the index's columns give it: id, category, status, date (UTC
-# microseconds), languages, then tags and titles, and the summary, each empty
-# (None) unless asked for.
-LightRow = tuple[
-    int, str, str, int, tuple[str, ...], tuple[str, ...], tuple[str, ...], Summary | None
-]
+class Summary(NamedTuple):
+    """What `opdc list` shows besides the columns (stored as a plain tuple, in this order)."""
+
+    tags: tuple[str, ...]
+    titles: tuple[str, ...]  # in the order of languages
+    date: str  # with its own offset (ISO 8601)
+    photo_count: int
+    form: str
+    paths: tuple[str, ...]  # the article's files, relative to the site
+
+
+class LightRow(NamedTuple):
+    """An article as the index's columns give it; tags, titles and the summary are
+    empty (None) unless asked for."""
+
+    id: int
+    category: str
+    status: str
+    date_us: int  # UTC microseconds since 1970
+    langs: tuple[str, ...]  # language tokens: "~en" for an incomplete version
+    tags: tuple[str, ...]
+    titles: tuple[str, ...]
+    summary: Summary | None
 
 
 def _unmarshal(data: bytes) -> Any:
@@ -382,7 +395,7 @@ def _summary(data: bytes) -> Summary:
     value = _unmarshal(data)
     if not isinstance(value, tuple) or len(value) != 6:
         raise CacheCorrupt("an entry's summary is damaged")
-    return value
+    return Summary(*value)
 
 
 def _strings(data: bytes) -> tuple[str, ...]:
@@ -470,10 +483,13 @@ class Session:
         with _sqlite_errors():
             found = self._conn.execute(" ".join(sql), params).fetchall()
         if not wanted and not summary:
-            return [(i, c, s, d, tuple(langs.split()), (), (), None) for i, c, s, d, langs in found]
+            return [
+                LightRow(i, c, s, d, tuple(langs.split()), (), (), None)
+                for i, c, s, d, langs in found
+            ]
         if not wanted:
             return [
-                (i, c, s, d, tuple(langs.split()), (), (), _summary(data))
+                LightRow(i, c, s, d, tuple(langs.split()), (), (), _summary(data))
                 for i, c, s, d, langs, data in found
             ]
         rows: list[LightRow] = []
@@ -485,7 +501,7 @@ class Session:
             languages = tuple(langs.split())
             if titles and len(row_titles) != len(languages):
                 raise CacheCorrupt("an entry's titles do not match its languages")
-            rows.append((i, c, s, d, languages, row_tags, row_titles, row_summary))
+            rows.append(LightRow(i, c, s, d, languages, row_tags, row_titles, row_summary))
         return rows
 
     def articles(self, ids: Sequence[int]) -> list[Article]:

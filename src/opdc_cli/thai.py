@@ -577,8 +577,7 @@ def _pieces(token: str, width: int) -> list[str]:
                 # SARA AM stays on its consonant while the two fit: "กำ" in 2 cells, but
                 # "กำำ" is cut before the second, or the line is 3 cells wide.
                 if parts and (
-                    _char_width(ch) == 0
-                    or (ch == _SARA_AM and cell_width(parts[-1] + ch) <= width)
+                    _char_width(ch) == 0 or (ch == _SARA_AM and cell_width(parts[-1] + ch) <= width)
                 ):
                     parts[-1] += ch
                 else:
