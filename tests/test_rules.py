@@ -6,21 +6,33 @@ shows two users of one rule agreeing, where copies once disagreed.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import BANGKOK, MakeArticle, MakeSite
+from conftest import BANGKOK, MakeArticle, MakeJpeg, MakeSite
+from typer.testing import CliRunner
 
 from opdc_cli import fsutil, store
+from opdc_cli.cli import app
 from opdc_cli.codes import CODES
 from opdc_cli.content import Site
-from opdc_cli.errors import OpdcError
+from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.feed import build_feed
 from opdc_cli.gallery import check_media_name, media_path
 from opdc_cli.scaffold import init_site
-from opdc_cli.site import load_config
+from opdc_cli.site import (
+    DEFAULT_LANGUAGES,
+    FeedSettings,
+    Footer,
+    HtmlSettings,
+    MediaSettings,
+    SiteConfig,
+    is_http_url,
+    load_config,
+)
 from opdc_cli.textio import CONTENT_FORBIDDEN, LINE_BREAKING, TERMINAL_CONTROL, XML_FORBIDDEN
 from opdc_cli.thai import DateError, is_buddhist_era, parse_date
 from opdc_cli.validate import validate_site
@@ -211,3 +223,77 @@ def test_a_write_that_fails_midway_removes_its_temp_file(tmp_path: Path) -> None
         fsutil.write_temp(tmp_path / "x.json", "text")  # type: ignore[arg-type]
     assert _leftovers(tmp_path) == []
     assert not (tmp_path / "x.json").exists()
+
+
+# --- settings and languages ----------------------------------------------------------------
+
+
+def test_init_writes_the_defaults_site_toml_falls_back_to(tmp_path: Path) -> None:
+    import tomli
+
+    init_site(tmp_path / "site")
+    written = tomli.loads((tmp_path / "site" / "site.toml").read_text(encoding="utf-8"))
+    for section, defaults in (
+        ("media", MediaSettings()),
+        ("feed", FeedSettings()),
+        ("html", HtmlSettings()),
+    ):
+        assert written[section] == dataclasses.asdict(defaults), section
+    top = {f.name: f.default for f in dataclasses.fields(SiteConfig)}
+    for key in ("timezone", "first_id", "article_format"):
+        assert written[key] == top[key], key
+    assert tuple(written["languages"]) == DEFAULT_LANGUAGES
+    footer = Footer()
+    assert (written["footer"]["phone"], written["footer"]["email"]) == (footer.phone, footer.email)
+    # And what init writes reads back as those same settings.
+    config = load_config(tmp_path / "site" / "site.toml")
+    assert (config.media, config.feed, config.html) == (
+        MediaSettings(),
+        FeedSettings(),
+        HtmlSettings(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://www.example.go.th/", True),
+        ("http://localhost", True),
+        ("ftp://example.org/", False),
+        ("https:///path", False),
+        ("www.example.go.th", False),
+    ],
+)
+def test_one_url_rule_for_site_toml_and_init(url: str, ok: bool, tmp_path: Path) -> None:
+    assert is_http_url(url) == ok
+    if ok:
+        init_site(tmp_path / "site", base_url=url)
+        assert load_config(tmp_path / "site" / "site.toml").base_url.startswith(url.rstrip("/"))
+    else:
+        with pytest.raises(UsageError, match="http"):
+            init_site(tmp_path / "site", base_url=url)
+
+
+@pytest.mark.parametrize(
+    ("languages", "second"),
+    [(("th", "en"), True), (("th",), False), (("en", "th"), False), (("th", "lo", "en"), True)],
+)
+def test_english_is_written_only_as_a_second_language(
+    languages: tuple[str, ...], second: bool
+) -> None:
+    assert SiteConfig(Path("site.toml"), languages, {}, {}).english_second == second
+
+
+def test_caption_en_in_an_english_first_site_is_a_usage_error(
+    tmp_path: Path, runner: CliRunner, make_jpeg: MakeJpeg
+) -> None:
+    init_site(tmp_path / "site")
+    site_file = tmp_path / "site" / "site.toml"
+    text = site_file.read_text(encoding="utf-8")
+    site_file.write_text(text.replace('["th", "en"]', '["en", "th"]'), encoding="utf-8")
+    photo = make_jpeg(tmp_path / "photo.jpg")
+    result = runner.invoke(
+        app, ["media", "add", "1", str(photo), "--caption-en", "x", "--site", str(site_file.parent)]
+    )
+    assert result.exit_code == 2
+    assert "primary language" in result.stderr

@@ -1006,9 +1006,7 @@ def validate_site(
     # A broken site.toml concerns every article, so it is reported whatever was named.
     if scope.everything or scope.site_file or config is None:
         problems += [from_error(error) for error in config_errors]
-    checker = ArticleChecker(
-        config or SiteConfig(root / SITE_FILE, ("th", "en"), {}, {}), deep, now
-    )
+    checker = ArticleChecker(config or SiteConfig.fallback(root), deep, now)
     files = store.scan(root / "articles")
     groups, clashes = store.group(files)
     for clash in clashes:
@@ -1051,7 +1049,7 @@ def _duplicate(root: Path, extra: ArticleFile, kept: list[ArticleFile]) -> list[
             extra.id,
         )
     ]
-    _, errors = store.check_article([extra], SiteConfig(root / SITE_FILE, ("th", "en"), {}, {}))
+    _, errors = store.check_article([extra], SiteConfig.fallback(root))
     return problems + [from_error(e, extra.id) for e in errors if e.code != "OPDC114"]
 
 

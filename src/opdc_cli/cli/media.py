@@ -75,6 +75,8 @@ def _captions(site: Site, caption: str | None, caption_en: str | None) -> dict[s
     if caption_en:
         if "en" not in config.languages:
             raise UsageError("--caption-en: 'en' is not one of the site's languages")
+        if not config.english_second:
+            raise UsageError("--caption-en: English is the site's primary language: use --caption")
         captions["en"] = caption_en.strip()
     return captions
 
