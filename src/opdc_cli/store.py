@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -164,6 +164,11 @@ def _read_doc(path: Path, data: bytes, form: str) -> tuple[_Doc, str]:
     return _Doc(path, front, parse_toml(path, front, line_offset=1), line_offset=1), body
 
 
+def closing_fence(lines: Sequence[str]) -> int | None:
+    """The index of the `+++` line that closes a text article's front matter, or None."""
+    return next((i for i in range(1, len(lines)) if lines[i].rstrip() == FENCE), None)
+
+
 def split_front_matter(path: Path, text: str) -> tuple[str, str]:
     """The front matter between the `+++` lines and the body after them."""
     lines = text.split("\n")
@@ -175,10 +180,10 @@ def split_front_matter(path: Path, text: str) -> tuple[str, str]:
             1,
             "OPDC103",
         )
-    for index in range(1, len(lines)):
-        if lines[index].rstrip() == FENCE:
-            front = "\n".join(lines[1:index]) + "\n"
-            return front, normalize_body("\n".join(lines[index + 1 :]))
+    index = closing_fence(lines)
+    if index is not None:
+        front = "\n".join(lines[1:index]) + "\n"
+        return front, normalize_body("\n".join(lines[index + 1 :]))
     raise OpdcError(
         "the front matter is not closed: add a '+++' line after it", path, len(lines), 1, "OPDC103"
     )
@@ -589,24 +594,28 @@ def group(files: Iterable[ArticleFile]) -> tuple[dict[int, list[ArticleFile]], l
         if current is None:
             groups[file.id] = [file]
             continue
-        clash = next(
-            (f for f in current if f.lang is None or file.lang is None or f.lang == file.lang),
-            None,
-        )
+        clash = next((f for f in current if claims_alike(f, file)), None)
         if clash is None:
             current.append(file)
         else:
-            problems.append(
-                OpdcError(
-                    f"duplicate id {file.id}: {clash.path} has it already; "
-                    "give one of them a new id (opdc new-article allocates free ones)",
-                    file.path,
-                    1,
-                    1,
-                    "OPDC120",
-                )
-            )
+            message = duplicate_message(file, clash, str(clash.path))
+            problems.append(OpdcError(message, file.path, 1, 1, "OPDC120"))
     return groups, problems
+
+
+def claims_alike(one: ArticleFile, other: ArticleFile) -> bool:
+    """Two files of one id that cannot be parts of one article: either is the TOML
+    form, or both are text files of the same language."""
+    return one.lang is None or other.lang is None or one.lang == other.lang
+
+
+def duplicate_message(file: ArticleFile, other: ArticleFile, shown: str) -> str:
+    """OPDC120's message for `file`, the second claim to `other`'s id (shown as `shown`)."""
+    same = f" in {file.lang}" if file.lang is not None and file.lang == other.lang else ""
+    return (
+        f"duplicate id {file.id}{same}: {shown} has it already; "
+        "give one of them a new id (opdc new-article allocates free ones)"
+    )
 
 
 # --- writing ------------------------------------------------------------------------

@@ -151,10 +151,8 @@ class Source:
         """The 0-based index of the line closing the front matter (0 for the TOML form)."""
         if not self.text_form:
             return 0
-        for index in range(1, len(self.lines)):
-            if self.lines[index].rstrip() == store.FENCE:
-                return index
-        return len(self.lines)
+        index = store.closing_fence(self.lines)
+        return len(self.lines) if index is None else index
 
     @cached_property
     def front(self) -> str:
@@ -1033,22 +1031,9 @@ def check_files(config: SiteConfig, paths: Iterable[Path]) -> list[Problem]:
 
 def _duplicate(root: Path, extra: ArticleFile, kept: list[ArticleFile]) -> list[Problem]:
     """The second claim to an id, naming the file that has it; the file is still read."""
-    other = next(
-        (f for f in kept if f.lang is None or extra.lang is None or f.lang == extra.lang), kept[0]
-    )
-    same = f" in {extra.lang}" if extra.lang is not None and extra.lang == other.lang else ""
-    problems = [
-        Problem(
-            extra.path,
-            1,
-            1,
-            "OPDC120",
-            "error",
-            f"duplicate id {extra.id}{same}: {other.path.relative_to(root).as_posix()} has it "
-            "already; give one of them a new id (opdc new-article allocates free ones)",
-            extra.id,
-        )
-    ]
+    other = next((f for f in kept if store.claims_alike(f, extra)), kept[0])
+    message = store.duplicate_message(extra, other, other.path.relative_to(root).as_posix())
+    problems = [Problem(extra.path, 1, 1, "OPDC120", "error", message, extra.id)]
     _, errors = store.check_article([extra], SiteConfig.fallback(root))
     return problems + [from_error(e, extra.id) for e in errors if e.code != "OPDC114"]
 
