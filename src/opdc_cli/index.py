@@ -117,49 +117,21 @@ def _parts(path: str) -> list[str]:
     return path.split("/")
 
 
-def _scan(folder: int, prefix: str, cutoff_ns: int, plan: Layout) -> None:
-    # store.walk and store.classify, without making a Path per file: the same
-    # names are skipped and kept (the cached and direct answers must agree).
-    # `folder` is an open descriptor: each stat then looks up one name, not a path.
-    toml_name, text_name = store.TOML_NAME.match, store.TEXT_NAME.match
+def _scan(articles_dir: Path, cutoff_ns: int, plan: Layout) -> None:
     groups, sigs = plan.groups, plan.sigs
-    with os.scandir(folder) as listing:
-        entries = list(listing)
-    for entry in entries:
-        name = entry.name
-        if name.startswith("."):
-            continue
-        if entry.is_file(follow_symlinks=False):
-            lang = None
-            match = toml_name(name)
-            if match is None:
-                match = text_name(name)
-                if match is None:
-                    continue
-                lang = match[2]
-            st = entry.stat(follow_symlinks=False)
-            article_id = int(match[1])
-            path = prefix + name
-            sig = f"{path}\0{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
-            file = _File(path, article_id, lang, sig)
-            members = groups.get(article_id)
-            if members is None:
-                groups[article_id] = [file]
-                sigs[article_id] = sig
-            else:
-                members.append(file)
-            if st.st_mtime_ns > cutoff_ns:
-                plan.racy.add(article_id)
-            plan.files += 1
-        elif entry.is_dir(follow_symlinks=False):
-            try:
-                inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=folder)
-            except FileNotFoundError:
-                continue  # removed since the listing
-            try:
-                _scan(inner, f"{prefix}{name}/", cutoff_ns, plan)
-            finally:
-                os.close(inner)
+    for path, entry, article_id, lang in store.walk(articles_dir):
+        st = entry.stat(follow_symlinks=False)
+        sig = f"{path}\0{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
+        file = _File(path, article_id, lang, sig)
+        members = groups.get(article_id)
+        if members is None:
+            groups[article_id] = [file]
+            sigs[article_id] = sig
+        else:
+            members.append(file)
+        if st.st_mtime_ns > cutoff_ns:
+            plan.racy.add(article_id)
+        plan.files += 1
 
 
 @dataclass
@@ -182,14 +154,7 @@ def layout(articles_dir: Path, now_ns: int | None = None) -> Layout:
     """Scan `articles_dir` and group its files by id, without opening any of them."""
     now_ns = time.time_ns() if now_ns is None else now_ns
     plan = Layout()
-    try:
-        top = os.open(articles_dir, os.O_RDONLY | os.O_DIRECTORY)
-    except FileNotFoundError:
-        return plan
-    try:
-        _scan(top, "", now_ns - RACY_NS, plan)
-    finally:
-        os.close(top)
+    _scan(articles_dir, now_ns - RACY_NS, plan)
     for article_id, members in plan.groups.items():
         if len(members) > 1:
             members.sort(key=lambda m: _parts(m.path))

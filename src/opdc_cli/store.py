@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from opdc_cli.errors import OpdcError
 from opdc_cli.fsutil import atomic_write, create_exclusive
@@ -64,38 +64,72 @@ class ArticleFile:
         return "toml" if self.lang is None else "txt"
 
 
-def classify(path: Path) -> ArticleFile | None:
-    """The ArticleFile for `path` if its name is an article's, else None."""
-    match = TOML_NAME.match(path.name)
+def article_name(name: str) -> tuple[int, str | None] | None:
+    """The id and language (None for the TOML form) an article file's name gives, or
+    None when `name` is not an article's: the one rule for recognising names."""
+    match = TOML_NAME.match(name)
     if match:
-        return ArticleFile(path, int(match.group(1)), None)
-    match = TEXT_NAME.match(path.name)
+        return int(match[1]), None
+    match = TEXT_NAME.match(name)
     if match:
-        return ArticleFile(path, int(match.group(1)), match.group(2))
+        return int(match[1]), match[2]
     return None
 
 
-def walk(folder: Path) -> Iterator[os.DirEntry[str]]:
-    """Every regular file below `folder`, skipping hidden names (editor and git files)."""
+def classify(path: Path) -> ArticleFile | None:
+    """The ArticleFile for `path` if its name is an article's, else None."""
+    found = article_name(path.name)
+    return None if found is None else ArticleFile(path, *found)
+
+
+class Found(NamedTuple):
+    """An article file met by walk: where it is below articles/, and what its name says."""
+
+    path: str  # "/"-separated, below the folder walked
+    entry: os.DirEntry[str]  # stat() it without following links: one name looked up
+    id: int
+    lang: str | None
+
+
+def walk(folder: Path) -> Iterator[Found]:
+    """Every article file below `folder` (store and index alike): hidden names (editor
+    and git files) and symbolic links are skipped, the order is the file system's."""
     try:
-        entries = list(os.scandir(folder))
+        top = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     except FileNotFoundError:
         return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            yield from walk(Path(entry.path))
-        elif entry.is_file(follow_symlinks=False):
-            yield entry
+    yield from _walk(top, "")
+
+
+def _walk(folder: int, prefix: str) -> Iterator[Found]:
+    # `folder` is an open descriptor, closed here: each stat then looks up one name.
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            if entry.is_file(follow_symlinks=False):
+                found = article_name(name)
+                if found is not None:
+                    yield Found(prefix + name, entry, *found)
+            elif entry.is_dir(follow_symlinks=False):
+                try:
+                    inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=folder)
+                except FileNotFoundError:
+                    continue  # removed since the listing
+                yield from _walk(inner, f"{prefix}{name}/")
+    finally:
+        os.close(folder)
 
 
 def scan(articles_dir: Path) -> list[ArticleFile]:
     """Every article file under `articles_dir`, sorted by path."""
-    found = (classify(Path(entry.path)) for entry in walk(articles_dir))
+    found = [ArticleFile(articles_dir / f.path, f.id, f.lang) for f in walk(articles_dir)]
     # The order of Path comparison (by parts), with tuples compared in C: sorting the
     # dataclasses themselves cost a third of a second on 10,000 articles.
-    return sorted((f for f in found if f is not None), key=lambda f: f.path.parts)
+    return sorted(found, key=lambda f: f.path.parts)
 
 
 # --- reading ------------------------------------------------------------------------
