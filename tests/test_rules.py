@@ -15,7 +15,7 @@ import pytest
 from conftest import BANGKOK, MakeArticle, MakeJpeg, MakeSite
 from typer.testing import CliRunner
 
-from opdc_cli import fsutil, store
+from opdc_cli import clock, fsutil, store
 from opdc_cli.cli import app
 from opdc_cli.codes import CODES
 from opdc_cli.content import Site
@@ -297,3 +297,12 @@ def test_caption_en_in_an_english_first_site_is_a_usage_error(
     )
     assert result.exit_code == 2
     assert "primary language" in result.stderr
+
+
+def test_opdc_now_fixes_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPDC_NOW", "2026-12-02T10:00:00+07:00")
+    assert clock.now(BANGKOK) == datetime(2026, 12, 2, 10, 0, tzinfo=BANGKOK)
+    assert clock.now().utcoffset() is not None
+    for ignored in ("yesterday", "2026-12-02T10:00:00"):  # unreadable, or without offset
+        monkeypatch.setenv("OPDC_NOW", ignored)
+        assert abs((clock.now(BANGKOK) - datetime.now(BANGKOK)).total_seconds()) < 60

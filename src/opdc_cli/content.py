@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
-from opdc_cli import store
+from opdc_cli import clock, store
 from opdc_cli.errors import ArticleNotFound, OpdcError
 from opdc_cli.model import Article, State, Status, publication_state
 from opdc_cli.site import SITE_FILE, SiteConfig, find_site_root, load_config
@@ -253,7 +253,7 @@ class Query:
 
     def select(self, articles: Iterable[Article], config: SiteConfig) -> list[Article]:
         """The matching articles, ordered and limited."""
-        now = self.now or datetime.now(config.tz)
+        now = self.now or clock.now(config.tz)
         return self.order((a for a in articles if self.matches(a, config, now)), config)
 
 
@@ -418,7 +418,7 @@ class Site:
     def _resolved(self, query: Query | None) -> Query:
         # One clock reading for the whole answer, whichever path gives it.
         query = query or Query()
-        return query if query.now is not None else replace(query, now=datetime.now(self.config.tz))
+        return query if query.now is not None else replace(query, now=clock.now(self.config.tz))
 
     def warning(self, message: str) -> None:
         """A one-line warning about the site: to `warn`, else to `warnings`."""

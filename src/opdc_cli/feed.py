@@ -18,7 +18,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opdc_cli import thai, urls
+from opdc_cli import clock, thai, urls
 from opdc_cli.content import Query, Site
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.fsutil import write_if_changed
@@ -149,7 +149,7 @@ def select(
     """
     categories = tuple(categories)
     _check(site.config, lang, categories, limit)
-    now = now or datetime.now(site.config.tz)
+    now = now or clock.now(site.config.tz)
     gate = gate or Gate(site.config, now)
     # Not narrowed to `lang` in the index: what the gate stops or holds back among
     # the newest articles is reported whatever their languages.
@@ -441,7 +441,7 @@ def write_feeds(
     passed to `warn` once; what the gate held back is in `gate`.
     """
     config = site.config
-    now = now or datetime.now(config.tz)
+    now = now or clock.now(config.tz)
     gate = gate or Gate(config, now)
     write = write or write_file
     _check(config, config.primary_language, (), limit)

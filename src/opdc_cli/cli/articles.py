@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from opdc_cli import thai
+from opdc_cli import clock, thai
 from opdc_cli.cli.common import (
     CategoryOption,
     LangOption,
@@ -186,7 +186,7 @@ def _ask(asker: Asker, config: SiteConfig, answers: Answers, photos: list[str], 
     if answers.category is None:
         answers.category = asker.category(config)
     if answers.date is None:
-        answers.date = asker.date(config, datetime.now(config.tz).replace(second=0, microsecond=0))
+        answers.date = asker.date(config, clock.now(config.tz).replace(second=0, microsecond=0))
     if answers.credit is None:
         answers.credit = asker.line(f"Credit ({primary})", config.credit.get(primary) or None)
     if edit:
@@ -360,7 +360,7 @@ def new_article(
     if as_json:
         from opdc_cli.serialize import article_record
 
-        record = article_record(article, config, datetime.now(config.tz), site.media_dir)
+        record = article_record(article, config, clock.now(config.tz), site.media_dir)
         out().file.write(json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     else:
         for path in article.sources:
@@ -398,7 +398,7 @@ def _write_draft(
             summary=summary_en.strip(),
             credit=(credit_en if credit_en is not None else config.credit.get("en", "")).strip(),
         )
-    when = answers.date or datetime.now(config.tz).replace(microsecond=0)
+    when = answers.date or clock.now(config.tz).replace(microsecond=0)
     category = answers.category
 
     def make(article_id: int) -> Article:
@@ -485,7 +485,7 @@ def _publish_if_ready(site: Site, article: Article, *, publish: bool) -> Article
         article = replace(article, status=status, sources=tuple(sources))
     created = f"[green]created[/] article {article.id} ({len(article.sources)} file(s))"
     photos = f"photos go in {escape(display_path(site.media_folder(article.id)))}/"
-    state: str = article.state(datetime.now(config.tz))
+    state: str = article.state(clock.now(config.tz))
     if state == "scheduled":
         state = (
             f"scheduled for {thai.format_date(article.date, config.primary_language, time=True)}"
@@ -577,7 +577,7 @@ def list_articles(
     query = build_query(
         site, category, status, lang, since, until, search, missing_lang, tag, sort, reverse, limit
     )
-    now = datetime.now(site.config.tz)
+    now = clock.now(site.config.tz)
     if fmt is ListFormat.ids:
         # Nothing but the index's columns is needed: the cheapest answer.
         ids = site.ids(query)
@@ -651,7 +651,7 @@ def show(
         _print_raw(site, article_id, lang)
         return
     article = site.article(article_id)
-    now = datetime.now(config.tz)
+    now = clock.now(config.tz)
     if as_json:
         from opdc_cli.serialize import article_record
 

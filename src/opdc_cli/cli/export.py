@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from opdc_cli import clock
 from opdc_cli.cli.common import (
     CategoryOption,
     LangOption,
@@ -184,7 +184,7 @@ def export(
     query = build_query(
         site, category, None, lang, since, until, search, missing_lang, tag, sort, reverse, None
     )
-    gate = Gate(site.config, datetime.now(site.config.tz))
+    gate = Gate(site.config, clock.now(site.config.tz))
     verdicts = (gate.verdict(article) for article in site.articles(query))
     articles = [v.article for v in verdicts if v.published][:limit]
     data = export_data(fmt.value, articles, site.config, gate.now, site.media_dir, excel=excel)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from opdc_cli import clock
 from opdc_cli.cli.common import (
     OpdcCommand,
     SiteOption,
@@ -116,7 +116,7 @@ def feed(
     from opdc_cli.feed import build_feed, write_file
     from opdc_cli.publish import Gate
 
-    gate = Gate(site.config, datetime.now(site.config.tz))
+    gate = Gate(site.config, clock.now(site.config.tz))
     data, warnings = build_feed(
         site,
         lang=lang or site.config.primary_language,
@@ -144,7 +144,7 @@ def _write_all(site: Site, folder: Path, limit: int | None, full_content: bool) 
     from opdc_cli.feed import write_feeds
     from opdc_cli.publish import Gate
 
-    gate = Gate(site.config, datetime.now(site.config.tz))
+    gate = Gate(site.config, clock.now(site.config.tz))
     results = write_feeds(
         site, folder, now=gate.now, limit=limit, full_content=full_content, warn=warn, gate=gate
     )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from opdc_cli import clock
 from opdc_cli.cli.common import (
     OpdcCommand,
     SiteOption,
@@ -104,7 +104,7 @@ def validate(
         first = given[0].absolute()
         start = first if first.is_dir() else first.parent
     root = find_site_root(site_root(ctx, site_dir), start=start)
-    now = datetime.now().astimezone()
+    now = clock.now()
     result = validate_site(root, given, deep=deep, jobs=jobs, now=now)
     problems = [p for p in result.problems if verbose or p.severity != "info"]
     if strict:

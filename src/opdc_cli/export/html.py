@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from opdc_cli import __version__, store, thai, urls
+from opdc_cli import __version__, clock, store, thai, urls
 from opdc_cli.content import Site
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.export.owned import Output, safe_relative, sweep_temporaries
@@ -990,7 +990,7 @@ def _export(
     progress: Progress | None,
 ) -> None:
     config = site.config
-    now = now or datetime.now(config.tz)
+    now = now or clock.now(config.tz)
     templates = site.root / "templates"
     out, state, manifest, report = run.out, run.state, run.manifest, run.report
     clean, force = run.clean, run.force
