@@ -42,6 +42,7 @@ from opdc_cli import __version__, store
 from opdc_cli.errors import OpdcError
 from opdc_cli.model import Article
 from opdc_cli.site import SiteConfig
+from opdc_cli.workers import process_pool, worker_count
 
 SCHEMA_VERSION = 4
 CACHE_DIR = ".opdc"
@@ -265,18 +266,14 @@ def read_rows(config: SiteConfig, plan: Layout, ids: Iterable[int]) -> Iterator[
         (i, [(m.path, m.lang) for m in plan.groups[i]], plan.sigs[i], i in plan.racy)
         for i in sorted(ids)
     ]
-    cores = os.cpu_count() or 1
-    if len(work) < POOL_THRESHOLD or cores < 2:
+    workers = worker_count(len(work), None, POOL_THRESHOLD)
+    if workers <= 1:
         for item in work:
             yield _row(config, articles_dir, *item)
         return
-    from concurrent.futures import ProcessPoolExecutor
-
-    pool = ProcessPoolExecutor(
-        max_workers=cores, initializer=_start_worker, initargs=(config, articles_dir)
-    )
+    pool = process_pool(workers, _start_worker, (config, articles_dir))
     try:
-        yield from pool.map(_work_in_worker, work, chunksize=max(1, len(work) // (cores * 8)))
+        yield from pool.map(_work_in_worker, work, chunksize=max(1, len(work) // (workers * 8)))
     finally:
         # When the writing stops early, the reading left over is not waited for.
         pool.shutdown(cancel_futures=True)

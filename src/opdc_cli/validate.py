@@ -18,7 +18,6 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cached_property
@@ -50,6 +49,7 @@ from opdc_cli.store import ArticleFile
 from opdc_cli.textio import CONTENT_FORBIDDEN
 from opdc_cli.thai import is_buddhist_era, to_common_era
 from opdc_cli.tomlpos import KeyPath, key_positions, locate
+from opdc_cli.workers import process_pool, worker_count
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -1077,16 +1077,14 @@ def _check_chunk(chunk: list[list[ArticleFile]]) -> list[Problem]:
 def _check_all(
     checker: ArticleChecker, groups: list[list[ArticleFile]], jobs: int | None
 ) -> list[Problem]:
-    jobs = jobs or os.cpu_count() or 1
-    if jobs <= 1 or len(groups) < POOL_THRESHOLD:
+    workers = worker_count(len(groups), jobs, POOL_THRESHOLD)
+    if workers <= 1:
         return checker.check(groups)
     # Imported once here, so that forked workers start with them loaded.
     import tomli  # noqa: F401
 
     _load_pillow()
-    size = max(25, len(groups) // (jobs * 8))
+    size = max(25, len(groups) // (workers * 8))
     chunks = [groups[start : start + size] for start in range(0, len(groups), size)]
-    with ProcessPoolExecutor(
-        max_workers=jobs, initializer=_start_worker, initargs=(checker,)
-    ) as pool:
+    with process_pool(workers, _start_worker, (checker,)) as pool:
         return [problem for found in pool.map(_check_chunk, chunks) for problem in found]
