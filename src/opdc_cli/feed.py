@@ -193,6 +193,7 @@ def build_feed(
     return data, warnings
 
 
+# feedgen's calls for one channel, in the order of the elements they write.
 def _render(
     config: SiteConfig,
     media_dir: Path,

@@ -389,6 +389,49 @@ def epoch_us(when: datetime) -> int:
     return (when - _EPOCH) // _MICROSECOND
 
 
+def _conditions(push: Pushdown) -> tuple[list[str], list[object]]:
+    """The SQL after `WHERE ok = 1` that answers `push` (filters, order, limit), and its
+    parameters."""
+    sql: list[str] = []
+    params: list[object] = []
+    for column, values in (("id", push.ids), ("category", push.categories)):
+        if values is not None:
+            sql.append(f"AND {column} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+    if push.lang is not None:
+        sql.append("AND instr(langs, ?) > 0")
+        params.append(f" {push.lang} ")
+    if push.missing_lang is not None:
+        sql.append("AND instr(langs, ?) = 0")
+        params.append(f" {push.missing_lang} ")
+    if push.since_day is not None:
+        sql.append("AND day >= ?")
+        params.append(push.since_day)
+    if push.until_day is not None:
+        sql.append("AND day <= ?")
+        params.append(push.until_day)
+    if push.states is not None:
+        either = []
+        if "draft" in push.states:
+            either.append("status = 'draft'")
+        if "published" in push.states:
+            either.append("(status = 'published' AND date_us <= ?)")
+            params.append(push.now_us)
+        if "scheduled" in push.states:
+            either.append("(status = 'published' AND date_us > ?)")
+            params.append(push.now_us)
+        sql.append(f"AND ({' OR '.join(either) or '0'})")
+    direction = "ASC" if push.ascending else "DESC"
+    if push.order == "date":
+        sql.append(f"ORDER BY date_us {direction}, id {direction}")
+    elif push.order == "id":
+        sql.append(f"ORDER BY id {direction}")
+    if push.limit is not None:
+        sql.append("LIMIT ?")
+        params.append(push.limit)
+    return sql, params
+
+
 class Session:
     """A consistent view of an up-to-date index: one SQLite read transaction."""
 
@@ -405,43 +448,8 @@ class Session:
         wanted = [name for name, asked in (("tags", tags), ("titles", titles)) if asked]
         columns = ["id", "category", "status", "date_us", "langs", *wanted]
         columns += ["summary"] if summary else []
-        sql = [f"SELECT {', '.join(columns)} FROM articles WHERE ok = 1"]
-        params: list[object] = []
-        for column, values in (("id", push.ids), ("category", push.categories)):
-            if values is not None:
-                sql.append(f"AND {column} IN ({', '.join('?' * len(values))})")
-                params.extend(values)
-        if push.lang is not None:
-            sql.append("AND instr(langs, ?) > 0")
-            params.append(f" {push.lang} ")
-        if push.missing_lang is not None:
-            sql.append("AND instr(langs, ?) = 0")
-            params.append(f" {push.missing_lang} ")
-        if push.since_day is not None:
-            sql.append("AND day >= ?")
-            params.append(push.since_day)
-        if push.until_day is not None:
-            sql.append("AND day <= ?")
-            params.append(push.until_day)
-        if push.states is not None:
-            either = []
-            if "draft" in push.states:
-                either.append("status = 'draft'")
-            if "published" in push.states:
-                either.append("(status = 'published' AND date_us <= ?)")
-                params.append(push.now_us)
-            if "scheduled" in push.states:
-                either.append("(status = 'published' AND date_us > ?)")
-                params.append(push.now_us)
-            sql.append(f"AND ({' OR '.join(either) or '0'})")
-        direction = "ASC" if push.ascending else "DESC"
-        if push.order == "date":
-            sql.append(f"ORDER BY date_us {direction}, id {direction}")
-        elif push.order == "id":
-            sql.append(f"ORDER BY id {direction}")
-        if push.limit is not None:
-            sql.append("LIMIT ?")
-            params.append(push.limit)
+        where, params = _conditions(push)
+        sql = [f"SELECT {', '.join(columns)} FROM articles WHERE ok = 1", *where]
         with _sqlite_errors():
             found = self._conn.execute(" ".join(sql), params).fetchall()
         if not wanted and not summary:

@@ -42,6 +42,8 @@ def _lines(text: str, width: int, style: str = "", indent: str = "") -> list[Tex
     return out
 
 
+# One screen of the article, top to bottom, in the order it is shown: split, it would
+# be read in pieces.
 def article_view(
     article: Article, config: SiteConfig, lang: str, width: int, now: datetime, media_dir: Path
 ) -> RenderableType:

@@ -240,7 +240,27 @@ def _shared(doc: _Doc, config: SiteConfig, expected_id: int) -> dict[str, Any]:
             "OPDC113",
         )
     out["id"] = expected_id
+    out["category"] = _category(doc, config)
+    out["date"] = _date(doc)
 
+    status = data.get("status", "published")
+    if status not in STATUSES:
+        doc.problem(
+            ("status",), f"status must be 'draft' or 'published', not {status!r}", "OPDC116"
+        )
+        status = "draft"
+    out["status"] = status
+
+    tags = data.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        doc.problem(("tags",), 'tags must be a list of strings, e.g. tags = ["GovLab"]', "OPDC112")
+        tags = []
+    out["tags"] = tuple(tags)
+    return out
+
+
+def _category(doc: _Doc, config: SiteConfig) -> str:
+    data = doc.data
     category = data.get("category")
     if category is None:
         doc.problem((), f"missing 'category': add one of {', '.join(config.categories)}", "OPDC110")
@@ -254,8 +274,12 @@ def _shared(doc: _Doc, config: SiteConfig, expected_id: int) -> dict[str, Any]:
         doc.problem(
             ("category",), f"unknown category '{category}' (not in site.toml): {hint}", "OPDC114"
         )
-    out["category"] = category if isinstance(category, str) else ""
+    return category if isinstance(category, str) else ""
 
+
+def _date(doc: _Doc) -> Any:
+    """The stored `date` as read (checked: aware, Common Era), or what stands there."""
+    data = doc.data
     when = data.get("date")
     if when is None:
         doc.problem((), "missing 'date': add date = 2018-04-27T09:30:00+07:00", "OPDC110")
@@ -277,22 +301,7 @@ def _shared(doc: _Doc, config: SiteConfig, expected_id: int) -> dict[str, Any]:
             f"year {when.year} looks like a Buddhist-era year: write {to_common_era(when.year)}",
             "OPDC115",
         )
-    out["date"] = when
-
-    status = data.get("status", "published")
-    if status not in STATUSES:
-        doc.problem(
-            ("status",), f"status must be 'draft' or 'published', not {status!r}", "OPDC116"
-        )
-        status = "draft"
-    out["status"] = status
-
-    tags = data.get("tags", [])
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        doc.problem(("tags",), 'tags must be a list of strings, e.g. tags = ["GovLab"]', "OPDC112")
-        tags = []
-    out["tags"] = tuple(tags)
-    return out
+    return when
 
 
 def _when(doc: _Doc, where: KeyPath, key: str, raw: Any) -> date | datetime | None:

@@ -213,6 +213,7 @@ def _text_languages(config: SiteConfig, answers: Answers) -> list[str]:
     return [primary, *(["en"] if english else [])]
 
 
+# Long for its typer options (one annotated parameter each); the body is ~50 lines.
 def new_article(
     ctx: typer.Context,
     title: Annotated[

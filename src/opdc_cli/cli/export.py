@@ -45,6 +45,8 @@ class ExportFormat(StrEnum):
     html = "html"
 
 
+# Long for its typer options (one annotated parameter each) and the four formats'
+# one-line branches; the work is in export.data, export.html and publish.
 def export(
     ctx: typer.Context,
     fmt: Annotated[

@@ -24,6 +24,7 @@ from opdc_cli.cli.common import (
 from opdc_cli.content import Site
 
 
+# Long for its typer options (one annotated parameter each); the body is ~50 lines.
 def feed(
     ctx: typer.Context,
     lang: Annotated[

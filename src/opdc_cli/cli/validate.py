@@ -34,6 +34,7 @@ class Format(StrEnum):
 STYLES = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
+# Long for its typer options (one annotated parameter each); the body is ~30 lines.
 def validate(
     ctx: typer.Context,
     paths: Annotated[
