@@ -130,13 +130,30 @@ def pillow_limits(max_pixels: int) -> Iterator[None]:
         Image.MAX_IMAGE_PIXELS = saved
 
 
-def _bomb_message(max_pixels: int, exc: BaseException) -> str:
+def bomb_pixels(exc: BaseException) -> int | None:
+    """The pixel count in Pillow's decompression-bomb error or warning, if it says."""
     found = re.search(r"\((\d+) pixels\)", str(exc))
-    pixels = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
+    return int(found.group(1)) if found else None
+
+
+def too_many_pixels(pixels: int | None, max_pixels: int) -> str:
+    """The one message for a photo over media.max_pixels (media add, resize, validate)."""
+    count = f"{pixels:,} pixels" if pixels is not None else "too many pixels"
     return (
-        f"the image has {pixels}, more than site.toml's media.max_pixels ({max_pixels:,}): "
+        f"{count}, more than site.toml's media.max_pixels ({max_pixels:,}): "
         "a decompression bomb, or a photo to scale down before adding it"
     )
+
+
+def load_plugins() -> None:
+    """Register the allowed formats' Pillow plugins: Image.open then tries only those
+    instead of loading all forty."""
+    for plugin in PLUGINS:
+        importlib.import_module(f"PIL.{plugin}")
+
+
+def _bomb_message(max_pixels: int, exc: BaseException) -> str:
+    return f"the image has {too_many_pixels(bomb_pixels(exc), max_pixels)}"
 
 
 def _open(source: str | Path | IO[bytes], max_pixels: int) -> PILImage.Image:
@@ -146,9 +163,7 @@ def _open(source: str | Path | IO[bytes], max_pixels: int) -> PILImage.Image:
     """
     from PIL import Image, UnidentifiedImageError
 
-    # Registering the allowed plugins by hand spares Image.open loading all forty.
-    for plugin in PLUGINS:
-        importlib.import_module(f"PIL.{plugin}")
+    load_plugins()
     try:
         return Image.open(source, formats=FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

@@ -13,7 +13,6 @@ by a process pool, since TOML parsing is most of the time.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import re
 import stat
@@ -39,9 +38,11 @@ from opdc_cli.media import (
     FORMAT_NAMES,
     FORMATS,
     MANIFEST,
-    PLUGINS,
+    bomb_pixels,
+    load_plugins,
     pillow_limits,
     stale_outputs,
+    too_many_pixels,
 )
 from opdc_cli.model import Article, language_name, normalize_newlines
 from opdc_cli.site import SITE_FILE, SiteConfig, check_config
@@ -842,16 +843,10 @@ def media_listing(folder: Path) -> Listing:
     return listing
 
 
-def _load_pillow() -> None:
-    # Registering the allowed formats' plugins spares Image.open loading all of Pillow's.
-    for plugin in PLUGINS:
-        importlib.import_module(f"PIL.{plugin}")
-
-
 @contextlib.contextmanager
 def image_limits(max_pixels: int) -> Iterator[None]:
     """media.pillow_limits, with the allowed formats' plugins loaded once for the block."""
-    _load_pillow()
+    load_plugins()
     with pillow_limits(max_pixels):
         yield
 
@@ -878,7 +873,7 @@ def image_problem(path: Path, max_pixels: int, *, deep: bool) -> tuple[str, str]
         if size is not None:
             width, height = size
             if width * height > max_pixels:
-                return "OPDC303", _too_many(f"{width * height:,}", max_pixels)
+                return "OPDC303", too_many_pixels(width * height, max_pixels)
             return None
     from PIL import Image, UnidentifiedImageError
 
@@ -886,12 +881,11 @@ def image_problem(path: Path, max_pixels: int, *, deep: bool) -> tuple[str, str]
         with Image.open(path, formats=FORMATS) as image:
             width, height = image.size
             if width * height > max_pixels:
-                return "OPDC303", _too_many(f"{width * height:,}", max_pixels)
+                return "OPDC303", too_many_pixels(width * height, max_pixels)
             if deep:
                 image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        found = re.search(r"\((\d+) pixels\)", str(exc))
-        return "OPDC303", _too_many(f"{int(found.group(1)):,}" if found else "too many", max_pixels)
+        return "OPDC303", too_many_pixels(bomb_pixels(exc), max_pixels)
     except UnidentifiedImageError:
         return "OPDC302", f"not an image opdc accepts ({FORMAT_NAMES}): replace it"
     # Pillow's decoders raise many kinds of errors on damaged files (struct.error,
@@ -900,13 +894,6 @@ def image_problem(path: Path, max_pixels: int, *, deep: bool) -> tuple[str, str]
         reason = str(exc).strip() or type(exc).__name__
         return "OPDC302", f"the image is damaged or truncated ({reason[:200]}): replace it"
     return None
-
-
-def _too_many(pixels: str, max_pixels: int) -> str:
-    return (
-        f"{pixels} pixels, more than site.toml's media.max_pixels ({max_pixels:,}): "
-        "a decompression bomb, or a photo to scale down before adding it"
-    )
 
 
 # --- a whole run ------------------------------------------------------------------------
@@ -1083,7 +1070,7 @@ def _check_all(
     # Imported once here, so that forked workers start with them loaded.
     import tomli  # noqa: F401
 
-    _load_pillow()
+    load_plugins()
     size = max(25, len(groups) // (workers * 8))
     chunks = [groups[start : start + size] for start in range(0, len(groups), size)]
     with process_pool(workers, _start_worker, (checker,)) as pool:
