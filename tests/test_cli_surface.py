@@ -449,7 +449,9 @@ def test_init_where_no_folder_can_be(
 def test_an_error_on_a_temporary_file_names_the_file_meant(tmp_path: Path) -> None:
     assert target_of(tmp_path / ".26461.toml.opdc-12.k2j_9xq1.tmp") == tmp_path / "26461.toml"
     assert target_of(tmp_path / "26461.toml") == tmp_path / "26461.toml"
-    exc = OSError(errno.EROFS, "Read-only file system", str(tmp_path / ".x.json.opdc-12.abcd1234.tmp"))
+    exc = OSError(
+        errno.EROFS, "Read-only file system", str(tmp_path / ".x.json.opdc-12.abcd1234.tmp")
+    )
     assert os_error_message(exc) == (
         f"cannot write {tmp_path / 'x.json'}: the file system is read-only; "
         "work on a writable copy, or remount it read-write"
