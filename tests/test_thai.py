@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import itertools
 import os
+import re
 import subprocess
 import sys
 import unicodedata
@@ -13,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
 
@@ -325,6 +326,9 @@ def test_parse_day() -> None:
     short=st.booleans(),
     with_time=st.booleans(),
 )
+# 29 February 2020 is 29/02/2563: the BE year is converted before any date is made.
+@example(day=date(2020, 2, 29), hour=0, minute=0, lang="th", short=True, with_time=False)
+@example(day=date(2300, 12, 31), hour=23, minute=59, lang="en", short=False, with_time=True)
 def test_format_then_parse_round_trip(
     day: date, hour: int, minute: int, lang: str, short: bool, with_time: bool
 ) -> None:
@@ -616,6 +620,9 @@ MIXED_TEXT = st.lists(
 
 @settings(max_examples=200, deadline=None)
 @given(text=MIXED_TEXT)
+@example(text="")
+@example(text="กำำ")  # marks stacked on one consonant
+@example(text="ข่าว\xa0 จัดประชุม")  # a no-break space inside a space run
 def test_words_join_back(text: str) -> None:
     tokens = words(text)
     assert "".join(tokens) == text
@@ -624,6 +631,8 @@ def test_words_join_back(text: str) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(text=MIXED_TEXT, width=st.integers(2, 40))
+@example(text="กำำ", width=2)  # SARA AM joined its consonant past the width: a 3-cell line
+@example(text="จัดประชุม", width=2)  # a word much wider than the line
 def test_wrap_never_exceeds_width(text: str, width: int) -> None:
     lines = wrap(text, width)
     assert lines
@@ -635,6 +644,9 @@ def test_wrap_never_exceeds_width(text: str, width: int) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(text=MIXED_TEXT, width=st.integers(1, 40))
+@example(text="กำำ", width=1)
+@example(text="abcde", width=5)  # exactly the limit: nothing to cut
+@example(text="ข่าว ข่าว", width=9)
 def test_truncate_and_excerpt_properties(text: str, width: int) -> None:
     cut = truncate(text, width)
     assert cell_len(cut) <= width
@@ -643,6 +655,9 @@ def test_truncate_and_excerpt_properties(text: str, width: int) -> None:
         assert text.startswith(cut[:-1])
     short = excerpt(text, width)
     assert len(short) <= width
+    flat = re.sub(r"[^\S\xa0\u2007\u202f]+", " ", text).strip()  # no-break spaces stay
+    if len(flat) <= width:
+        assert short == flat  # text that fits is never cut
 
 
 # ---------------------------------------------------------------------------

@@ -137,34 +137,38 @@ class _Light(NamedTuple):
 
 
 def _light(row: LightRow) -> _Light:
-    article_id, category, status, date_us, expires_us, tokens, tags, titles, _ = row
-    languages, complete = _languages(tokens)
-    when = _EPOCH + timedelta(microseconds=date_us)
-    expires = None if expires_us is None else _EPOCH + timedelta(microseconds=expires_us)
+    languages, complete = _languages(row.langs)
+    when = _EPOCH + timedelta(microseconds=row.date_us)
+    expires = _expiry(row.expires_us)
     # Titles not asked for come as (): the mapping is empty then.
-    named = dict(zip(languages, titles))  # noqa: B905
-    return _Light(article_id, category, when, status, tags, languages, named, complete, expires)
+    named = dict(zip(languages, row.titles))  # noqa: B905
+    return _Light(
+        row.id, row.category, when, row.status, row.tags, languages, named, complete, expires
+    )
+
+
+def _expiry(expires_us: int | None) -> datetime | None:
+    return None if expires_us is None else _EPOCH + timedelta(microseconds=expires_us)
 
 
 def _summary(row: LightRow, root: Path) -> ArticleSummary:
-    article_id, category, status, _, expires_us, tokens, _, _, summary = row
+    summary = row.summary
     assert summary is not None, "asked for with summary=True"
-    tags, titles, when, photo_count, form, paths = summary
-    languages, complete = _languages(tokens)
+    languages, complete = _languages(row.langs)
     return ArticleSummary(
-        article_id,
-        category,
-        datetime.fromisoformat(when),
-        status,  # type: ignore[arg-type]  # stored from a checked Article
-        tags,
+        row.id,
+        row.category,
+        datetime.fromisoformat(summary.date),
+        row.status,  # type: ignore[arg-type]  # stored from a checked Article
+        summary.tags,
         languages,
-        dict(zip(languages, titles, strict=True)),
-        photo_count,
-        form,
+        dict(zip(languages, summary.titles, strict=True)),
+        summary.photo_count,
+        summary.form,
         root,
-        paths,
+        summary.paths,
         complete,
-        None if expires_us is None else _EPOCH + timedelta(microseconds=expires_us),
+        _expiry(row.expires_us),
     )
 
 

@@ -27,6 +27,7 @@ from opdc_cli.links import body_html
 from opdc_cli.model import Article
 from opdc_cli.publish import Gate
 from opdc_cli.site import SiteConfig
+from opdc_cli.textio import XML_FORBIDDEN
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -40,22 +41,19 @@ ENCLOSURE_TYPE = "image/jpeg"
 # instant keeps the bytes stable (the clock would change them on every run).
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 
-# XML 1.0 forbids C0 controls other than tab, LF and CR, U+FFFE and U+FFFF; lone
-# surrogates cannot be encoded at all. feedgen accepts them and fails only when the
-# whole feed is serialised, so one bad article would break every feed it is in.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-
 
 def xml_clean(text: str) -> tuple[str, list[str]]:
     """`text` without the characters XML forbids, and which ones went ("U+0007", …).
 
     Each removed character is named once, in order of appearance; text that needed
-    no change comes back as it was, with an empty list.
+    no change comes back as it was, with an empty list. feedgen accepts these characters
+    and fails only when the whole feed is serialised, so one bad article would break
+    every feed it is in.
     """
-    if not _FORBIDDEN.search(text):
+    if not XML_FORBIDDEN.search(text):
         return text, []
-    codes = dict.fromkeys(f"U+{ord(char):04X}" for char in _FORBIDDEN.findall(text))
-    return _FORBIDDEN.sub("", text), list(codes)
+    codes = dict.fromkeys(f"U+{ord(char):04X}" for char in XML_FORBIDDEN.findall(text))
+    return XML_FORBIDDEN.sub("", text), list(codes)
 
 
 class _Cleaner:
@@ -196,6 +194,7 @@ def build_feed(
     return data, warnings
 
 
+# feedgen's calls for one channel, in the order of the elements they write.
 def _render(
     config: SiteConfig,
     media_dir: Path,

@@ -43,6 +43,7 @@ from opdc_cli import __version__, store
 from opdc_cli.errors import OpdcError
 from opdc_cli.model import Article
 from opdc_cli.site import SiteConfig
+from opdc_cli.workers import process_pool, worker_count
 
 SCHEMA_VERSION = 6
 CACHE_DIR = ".opdc"
@@ -129,45 +130,21 @@ def _parts(path: str) -> list[str]:
     return path.split("/")
 
 
-def _scan(folder: int, prefix: str, cutoff_ns: int, plan: Layout) -> None:
-    # store.walk and store.classify, without making a Path per file: the same
-    # names are skipped and kept (the cached and direct answers must agree).
-    # `folder` is an open descriptor: each stat then looks up one name, not a path.
-    parse_name = store.parse_name
+def _scan(articles_dir: Path, cutoff_ns: int, plan: Layout) -> None:
     groups, sigs = plan.groups, plan.sigs
-    with os.scandir(folder) as listing:
-        entries = list(listing)
-    for entry in entries:
-        name = entry.name
-        if name.startswith("."):
-            continue
-        if entry.is_file(follow_symlinks=False):
-            parsed = parse_name(name)
-            if parsed is None:
-                continue
-            article_id, lang = parsed
-            st = entry.stat(follow_symlinks=False)
-            path = prefix + name
-            sig = f"{path}\0{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
-            file = _File(path, article_id, lang, sig)
-            members = groups.get(article_id)
-            if members is None:
-                groups[article_id] = [file]
-                sigs[article_id] = sig
-            else:
-                members.append(file)
-            if st.st_mtime_ns > cutoff_ns:
-                plan.racy.add(article_id)
-            plan.files += 1
-        elif entry.is_dir(follow_symlinks=False):
-            try:
-                inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=folder)
-            except FileNotFoundError:
-                continue  # removed since the listing
-            try:
-                _scan(inner, f"{prefix}{name}/", cutoff_ns, plan)
-            finally:
-                os.close(inner)
+    for path, entry, article_id, lang in store.walk(articles_dir):
+        st = entry.stat(follow_symlinks=False)
+        sig = f"{path}\0{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
+        file = _File(path, article_id, lang, sig)
+        members = groups.get(article_id)
+        if members is None:
+            groups[article_id] = [file]
+            sigs[article_id] = sig
+        else:
+            members.append(file)
+        if st.st_mtime_ns > cutoff_ns:
+            plan.racy.add(article_id)
+        plan.files += 1
 
 
 @dataclass
@@ -190,14 +167,7 @@ def layout(articles_dir: Path, now_ns: int | None = None) -> Layout:
     """Scan `articles_dir` and group its files by id, without opening any of them."""
     now_ns = time.time_ns() if now_ns is None else now_ns
     plan = Layout()
-    try:
-        top = os.open(articles_dir, os.O_RDONLY | os.O_DIRECTORY)
-    except FileNotFoundError:
-        return plan
-    try:
-        _scan(top, "", now_ns - RACY_NS, plan)
-    finally:
-        os.close(top)
+    _scan(articles_dir, now_ns - RACY_NS, plan)
     for article_id, members in plan.groups.items():
         if len(members) > 1:
             members.sort(key=lambda m: _parts(m.path))
@@ -343,18 +313,14 @@ def read_rows(
         (i, [(m.path, m.lang) for m in plan.groups[i]], plan.sigs[i], i in plan.racy, texts)
         for i in sorted(ids)
     ]
-    cores = os.cpu_count() or 1
-    if len(work) < POOL_THRESHOLD or cores < 2:
+    workers = worker_count(len(work), None, POOL_THRESHOLD)
+    if workers <= 1:
         for item in work:
             yield _row(config, articles_dir, *item)
         return
-    from concurrent.futures import ProcessPoolExecutor
-
-    pool = ProcessPoolExecutor(
-        max_workers=cores, initializer=_start_worker, initargs=(config, articles_dir)
-    )
+    pool = process_pool(workers, _start_worker, (config, articles_dir))
     try:
-        yield from pool.map(_work_in_worker, work, chunksize=max(1, len(work) // (cores * 8)))
+        yield from pool.map(_work_in_worker, work, chunksize=max(1, len(work) // (workers * 8)))
     finally:
         # When the writing stops early, the reading left over is not waited for.
         pool.shutdown(cancel_futures=True)
@@ -402,24 +368,30 @@ def _unpack(data: bytes, kind: type[T]) -> T:
     return value
 
 
-# What `opdc list` shows besides the columns: tags, titles (in the order of
-# languages), the date with its own offset (ISO 8601), the photo count, the form,
-# and the article's files relative to the site.
-Summary = tuple[tuple[str, ...], tuple[str, ...], str, int, str, tuple[str, ...]]
-# An article as the index's columns give it: id, category, status, date and
-# expiry (UTC microseconds, the expiry None when there is none), languages, then
-# tags and titles, and the summary, each empty (None) unless asked for.
-LightRow = tuple[
-    int,
-    str,
-    str,
-    int,
-    int | None,
-    tuple[str, ...],
-    tuple[str, ...],
-    tuple[str, ...],
-    Summary | None,
-]
+class Summary(NamedTuple):
+    """What `opdc list` shows besides the columns (stored as a plain tuple, in this order)."""
+
+    tags: tuple[str, ...]
+    titles: tuple[str, ...]  # in the order of languages
+    date: str  # with its own offset (ISO 8601)
+    photo_count: int
+    form: str
+    paths: tuple[str, ...]  # the article's files, relative to the site
+
+
+class LightRow(NamedTuple):
+    """An article as the index's columns give it; tags, titles and the summary are
+    empty (None) unless asked for."""
+
+    id: int
+    category: str
+    status: str
+    date_us: int  # UTC microseconds since 1970
+    expires_us: int | None  # the expiry (workflow), None when there is none
+    langs: tuple[str, ...]  # language tokens: "~en" for an incomplete version
+    tags: tuple[str, ...]
+    titles: tuple[str, ...]
+    summary: Summary | None
 
 
 def _unmarshal(data: bytes) -> Any:
@@ -433,7 +405,7 @@ def _summary(data: bytes) -> Summary:
     value = _unmarshal(data)
     if not isinstance(value, tuple) or len(value) != 6:
         raise CacheCorrupt("an entry's summary is damaged")
-    return value
+    return Summary(*value)
 
 
 def _strings(data: bytes) -> tuple[str, ...]:
@@ -465,6 +437,56 @@ def epoch_us(when: datetime) -> int:
     return (when - _EPOCH) // _MICROSECOND
 
 
+def _conditions(push: Pushdown) -> tuple[list[str], list[object]]:
+    """The SQL after `WHERE ok = 1` that answers `push` (filters, order, limit), and its
+    parameters."""
+    sql: list[str] = []
+    params: list[object] = []
+    for column, values in (("id", push.ids), ("category", push.categories)):
+        if values is not None:
+            sql.append(f"AND {column} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+    if push.lang is not None:
+        sql.append("AND instr(langs, ?) > 0")
+        params.append(f" {push.lang} ")
+    if push.missing_lang is not None:
+        sql.append("AND instr(langs, ?) = 0")
+        params.append(f" {push.missing_lang} ")
+    if push.since_day is not None:
+        sql.append("AND day >= ?")
+        params.append(push.since_day)
+    if push.until_day is not None:
+        sql.append("AND day <= ?")
+        params.append(push.until_day)
+    if push.states is not None:
+        # model.publication_state, in SQL.
+        either = []
+        for written in ("draft", "review", "approved"):
+            if written in push.states:
+                either.append(f"status = '{written}'")
+        if "published" in push.states:
+            either.append(
+                "(status = 'published' AND date_us <= ? AND (expires_us IS NULL OR expires_us > ?))"
+            )
+            params.extend([push.now_us, push.now_us])
+        if "scheduled" in push.states:
+            either.append("(status = 'published' AND date_us > ?)")
+            params.append(push.now_us)
+        if "expired" in push.states:
+            either.append("(status = 'published' AND date_us <= ? AND expires_us <= ?)")
+            params.extend([push.now_us, push.now_us])
+        sql.append(f"AND ({' OR '.join(either) or '0'})")
+    direction = "ASC" if push.ascending else "DESC"
+    if push.order == "date":
+        sql.append(f"ORDER BY date_us {direction}, id {direction}")
+    elif push.order == "id":
+        sql.append(f"ORDER BY id {direction}")
+    if push.limit is not None:
+        sql.append("LIMIT ?")
+        params.append(push.limit)
+    return sql, params
+
+
 class Session:
     """A consistent view of an up-to-date index: one SQLite read transaction."""
 
@@ -481,61 +503,18 @@ class Session:
         wanted = [name for name, asked in (("tags", tags), ("titles", titles)) if asked]
         columns = ["id", "category", "status", "date_us", "expires_us", "langs", *wanted]
         columns += ["summary"] if summary else []
-        sql = [f"SELECT {', '.join(columns)} FROM articles WHERE ok = 1"]
-        params: list[object] = []
-        for column, values in (("id", push.ids), ("category", push.categories)):
-            if values is not None:
-                sql.append(f"AND {column} IN ({', '.join('?' * len(values))})")
-                params.extend(values)
-        if push.lang is not None:
-            sql.append("AND instr(langs, ?) > 0")
-            params.append(f" {push.lang} ")
-        if push.missing_lang is not None:
-            sql.append("AND instr(langs, ?) = 0")
-            params.append(f" {push.missing_lang} ")
-        if push.since_day is not None:
-            sql.append("AND day >= ?")
-            params.append(push.since_day)
-        if push.until_day is not None:
-            sql.append("AND day <= ?")
-            params.append(push.until_day)
-        if push.states is not None:
-            # model.publication_state, in SQL.
-            either = []
-            for written in ("draft", "review", "approved"):
-                if written in push.states:
-                    either.append(f"status = '{written}'")
-            if "published" in push.states:
-                either.append(
-                    "(status = 'published' AND date_us <= ?"
-                    " AND (expires_us IS NULL OR expires_us > ?))"
-                )
-                params.extend([push.now_us, push.now_us])
-            if "scheduled" in push.states:
-                either.append("(status = 'published' AND date_us > ?)")
-                params.append(push.now_us)
-            if "expired" in push.states:
-                either.append("(status = 'published' AND date_us <= ? AND expires_us <= ?)")
-                params.extend([push.now_us, push.now_us])
-            sql.append(f"AND ({' OR '.join(either) or '0'})")
-        direction = "ASC" if push.ascending else "DESC"
-        if push.order == "date":
-            sql.append(f"ORDER BY date_us {direction}, id {direction}")
-        elif push.order == "id":
-            sql.append(f"ORDER BY id {direction}")
-        if push.limit is not None:
-            sql.append("LIMIT ?")
-            params.append(push.limit)
+        where, params = _conditions(push)
+        sql = [f"SELECT {', '.join(columns)} FROM articles WHERE ok = 1", *where]
         with _sqlite_errors():
             found = self._conn.execute(" ".join(sql), params).fetchall()
         if not wanted and not summary:
             return [
-                (i, c, s, d, e, tuple(langs.split()), (), (), None)
+                LightRow(i, c, s, d, e, tuple(langs.split()), (), (), None)
                 for i, c, s, d, e, langs in found
             ]
         if not wanted:
             return [
-                (i, c, s, d, e, tuple(langs.split()), (), (), _summary(data))
+                LightRow(i, c, s, d, e, tuple(langs.split()), (), (), _summary(data))
                 for i, c, s, d, e, langs, data in found
             ]
         rows: list[LightRow] = []
@@ -547,7 +526,7 @@ class Session:
             languages = tuple(langs.split())
             if titles and len(row_titles) != len(languages):
                 raise CacheCorrupt("an entry's titles do not match its languages")
-            rows.append((i, c, s, d, e, languages, row_tags, row_titles, row_summary))
+            rows.append(LightRow(i, c, s, d, e, languages, row_tags, row_titles, row_summary))
         return rows
 
     def articles(self, ids: Sequence[int]) -> list[Article]:

@@ -39,6 +39,7 @@ from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.fsutil import (
     atomic_write,
     create_exclusive,
+    locked,
     remove_files,
     stale_temps,
     write_if_changed,
@@ -58,6 +59,7 @@ from opdc_cli.gallery import (
 )
 from opdc_cli.model import Article, Attachment, Photo
 from opdc_cli.site import MediaSettings, SiteConfig
+from opdc_cli.workers import process_pool, worker_count
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -129,13 +131,30 @@ def pillow_limits(max_pixels: int) -> Iterator[None]:
         Image.MAX_IMAGE_PIXELS = saved
 
 
-def _bomb_message(max_pixels: int, exc: BaseException) -> str:
+def bomb_pixels(exc: BaseException) -> int | None:
+    """The pixel count in Pillow's decompression-bomb error or warning, if it says."""
     found = re.search(r"\((\d+) pixels\)", str(exc))
-    pixels = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
+    return int(found.group(1)) if found else None
+
+
+def too_many_pixels(pixels: int | None, max_pixels: int) -> str:
+    """The one message for a photo over media.max_pixels (media add, resize, validate)."""
+    count = f"{pixels:,} pixels" if pixels is not None else "too many pixels"
     return (
-        f"the image has {pixels}, more than site.toml's media.max_pixels ({max_pixels:,}): "
+        f"{count}, more than site.toml's media.max_pixels ({max_pixels:,}): "
         "a decompression bomb, or a photo to scale down before adding it"
     )
+
+
+def load_plugins() -> None:
+    """Register the allowed formats' Pillow plugins: Image.open then tries only those
+    instead of loading all forty."""
+    for plugin in PLUGINS:
+        importlib.import_module(f"PIL.{plugin}")
+
+
+def _bomb_message(max_pixels: int, exc: BaseException) -> str:
+    return f"the image has {too_many_pixels(bomb_pixels(exc), max_pixels)}"
 
 
 def _open(source: str | Path | IO[bytes], max_pixels: int) -> PILImage.Image:
@@ -145,9 +164,7 @@ def _open(source: str | Path | IO[bytes], max_pixels: int) -> PILImage.Image:
     """
     from PIL import Image, UnidentifiedImageError
 
-    # Registering the allowed plugins by hand spares Image.open loading all forty.
-    for plugin in PLUGINS:
-        importlib.import_module(f"PIL.{plugin}")
+    load_plugins()
     try:
         return Image.open(source, formats=FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -949,24 +966,16 @@ class ResizeReport:
         return len(self.failures)
 
 
-@contextlib.contextmanager
-def _resize_lock(site_root: Path) -> Iterator[None]:
+def _resize_lock(site_root: Path) -> contextlib.AbstractContextManager[None]:
     """One resize at a time per site: temporary files left by a killed run are then
-    safe to delete, and two runs never write the same manifest."""
-    import fcntl
-
-    folder = site_root / ".opdc"
-    folder.mkdir(exist_ok=True)
-    with (folder / LOCK_FILE).open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise OpdcError(
-                "another 'opdc media resize' is running on this site (it holds "
-                ".opdc/media.lock): wait for it to finish",
-                folder / LOCK_FILE,
-            ) from None
-        yield
+    safe to delete, and two runs never write the same manifest. A second run does not
+    wait: it says who holds the lock."""
+    return locked(
+        site_root / ".opdc" / LOCK_FILE,
+        timeout=0,
+        busy="another 'opdc media resize' is running on this site (it holds "
+        ".opdc/media.lock): wait for it to finish",
+    )
 
 
 def _remove_stale_temps(folder: Path) -> None:
@@ -989,20 +998,17 @@ def _worker_start() -> None:
 
 
 def _outcomes(jobs: list[Job], settings: MediaSettings, workers: int) -> Iterator[Outcome]:
-    if workers <= 1 or len(jobs) == 1:
+    # One photo is never worth a worker; two are (each takes longer than a start).
+    workers = worker_count(len(jobs), workers, 2)
+    if workers <= 1:
         for job in jobs:
             yield make_outputs(job, settings)
         return
-    import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+    from concurrent.futures import Future, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     # Pillow and this module are loaded already: forked workers start at once.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    pool = ProcessPoolExecutor(
-        max_workers=min(workers, len(jobs)), mp_context=context, initializer=_worker_start
-    )
+    pool = process_pool(workers, _worker_start)
     futures = []
     pending: set[Future[Outcome]] = set()
     try:

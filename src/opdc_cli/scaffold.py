@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.fsutil import create_exclusive
-from opdc_cli.site import SITE_FILE
+from opdc_cli.site import SITE_FILE, is_http_url
 
 SITE_TEMPLATE = """\
 # site.toml: the settings of an opdc site. `opdc validate` checks this file.
@@ -133,7 +132,7 @@ def init_site(
     Never overwrites a file.
     """
     site_file = folder / SITE_FILE
-    if not re.match(r"^https?://[^/\s]+", base_url):
+    if not is_http_url(base_url):
         raise UsageError(
             f"--base-url: {base_url!r} must be an http(s) URL such as https://www.example.go.th/"
         )

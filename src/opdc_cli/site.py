@@ -24,6 +24,8 @@ from opdc_cli.tomlpos import KeyPath, key_positions, locate
 SITE_FILE = "site.toml"
 ENV_SITE = "OPDC_SITE"
 LANG_RE = re.compile(r"^[a-z]{2,3}$")
+# Thai first, English second, when site.toml says nothing (or cannot be read).
+DEFAULT_LANGUAGES = ("th", "en")
 CATEGORY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -134,6 +136,17 @@ class SiteConfig:
     @property
     def primary_language(self) -> str:
         return self.languages[0]
+
+    @property
+    def english_second(self) -> bool:
+        """English is one of the site's other languages (not its primary one): what the
+        `--*-en` options and the English questions write."""
+        return "en" in self.languages and self.primary_language != "en"
+
+    @classmethod
+    def fallback(cls, root: Path) -> SiteConfig:
+        """The settings articles are checked against when site.toml cannot be read."""
+        return cls(root / SITE_FILE, DEFAULT_LANGUAGES, {}, {})
 
     @cached_property
     def tz(self) -> tzinfo:
@@ -283,8 +296,14 @@ def _timezone(value: str) -> str | None:
     return None
 
 
+def is_http_url(value: str) -> bool:
+    """True when `value` starts as an http(s) URL with a host: the one rule for
+    site.toml's URLs and `opdc init --base-url`."""
+    return re.match(r"^https?://[^/\s]+", value) is not None
+
+
 def _url(value: str) -> str | None:
-    if re.match(r"^https?://[^/\s]+", value):
+    if is_http_url(value):
         return None
     return "must be an http(s) URL such as 'https://www.example.go.th/'"
 
@@ -309,7 +328,7 @@ TOP_KEYS = {
 
 
 def _languages(checker: _Checker, data: Mapping[str, Any]) -> tuple[str, ...]:
-    raw = data.get("languages", ["th", "en"])
+    raw = data.get("languages", list(DEFAULT_LANGUAGES))
     if (
         not isinstance(raw, list)
         or not raw
@@ -319,7 +338,7 @@ def _languages(checker: _Checker, data: Mapping[str, Any]) -> tuple[str, ...]:
             ("languages",),
             '\'languages\' must be a non-empty list of language codes, e.g. ["th", "en"]',
         )
-        return ("th", "en")
+        return DEFAULT_LANGUAGES
     if len(set(raw)) != len(raw):
         checker.problem(("languages",), "'languages' lists a language twice")
     return tuple(dict.fromkeys(raw))

@@ -10,24 +10,33 @@ from opdc_cli.errors import OpdcError
 
 BOM = b"\xef\xbb\xbf"
 
-# C0 and C1 control characters, tab and newline aside: from content they would
-# drive a terminal (ESC starts a sequence that can clear it, set its title or
-# write the clipboard; BEL rings) or break a page.
-CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# What a one-line message must not hold: every control character, line breaks too.
-UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# The character classes below are the one home of "which characters may not pass";
+# each user compiles the set it needs from them.
+# XML 1.0 forbids C0 controls other than tab, LF and CR, U+FFFE and U+FFFF; lone
+# surrogates cannot be encoded at all.
+XML_FORBIDDEN_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff"
+# DEL and the C1 controls: legal XML, but feed readers silently change them and
+# terminals obey them.
+C1_CHARS = "\x7f-\x9f"
+XML_FORBIDDEN = re.compile(f"[{XML_FORBIDDEN_CHARS}]")
+# What validate refuses in an article: XML's forbidden characters and C1.
+CONTENT_FORBIDDEN = re.compile(f"[{XML_FORBIDDEN_CHARS}{C1_CHARS}]")
+# What the terminal view drops: every control character but tab and newline.
+TERMINAL_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f{C1_CHARS}]")
+# What a one-line message escapes: every control character and the Unicode line breaks.
+LINE_BREAKING = re.compile(f"[\x00-\x1f{C1_CHARS}\u2028\u2029]")
 
 
 def drop_controls(text: str) -> str:
     """`text` without control characters (tabs and newlines kept): content to show."""
-    return CONTROLS.sub("", text)
+    return TERMINAL_CONTROL.sub("", text)
 
 
 def visible(text: str) -> str:
     """`text` with control characters and line breaks written as escapes such as
     \\x1b: a message quoting what someone wrote (a key, a category, a folder name)
     stays one harmless line, and still shows what is there."""
-    return UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    return LINE_BREAKING.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def looks_like_cp874(data: bytes) -> bool:

@@ -104,6 +104,20 @@ BE_OFFSET = 543
 # any article, and CE 2400 is far beyond any.
 BE_THRESHOLD = 2400
 
+
+def is_buddhist_era(year: int) -> bool:
+    """True when a four-digit `year` is taken as Buddhist era (2400 and above).
+
+    The one rule for typed dates, stored dates and validate alike.
+    """
+    return year >= BE_THRESHOLD
+
+
+def to_common_era(be_year: int) -> int:
+    """The Common-Era year of Buddhist-era `be_year` (2561 -> 2018)."""
+    return be_year - BE_OFFSET
+
+
 _RANGE_DASH = " – "  # en dash with spaces, as on the reference page
 
 
@@ -250,9 +264,9 @@ def _build(
 ) -> datetime:
     """Check the fields and return the datetime; BE years are converted before any `date`."""
     if era is None:
-        era = "BE" if year >= BE_THRESHOLD else "CE"
+        era = "BE" if is_buddhist_era(year) else "CE"
     # Convert first: date(2563, 2, 29) fails although 29/02/2563 is 29 February 2020.
-    ce_year = year - BE_OFFSET if era == "BE" else year
+    ce_year = to_common_era(year) if era == "BE" else year
     if not 1 <= ce_year <= 9999:
         raise DateError(f"No such year in {original!r}: the year must lie between 1 and 9999 CE.")
     if not 1 <= month <= 12:
@@ -321,10 +335,10 @@ def read_date(text: str, tz: tzinfo, *, today: date | None = None) -> tuple[date
         today = datetime.now(tz).date()
     if match := _ISO.fullmatch(cleaned):
         year = int(match["year"])
-        if year >= BE_THRESHOLD:
+        if is_buddhist_era(year):
             raise DateError(
                 f"The year in {original!r} is Buddhist era, but ISO dates use the Common Era:"
-                f" write {year - BE_OFFSET}{cleaned[4:]}, or"
+                f" write {to_common_era(year)}{cleaned[4:]}, or"
                 f" {match['day']}/{match['month']}/{year} to keep the Buddhist-era year."
             )
         zone = _offset(match["offset"], original) if match["offset"] else tz
@@ -683,7 +697,11 @@ def _pieces(token: str, width: int) -> list[str]:
         if size > width:
             parts = []
             for ch in cluster:
-                if parts and (_char_width(ch) == 0 or (ch == _SARA_AM and width > 1)):
+                # SARA AM stays on its consonant while the two fit: "กำ" in 2 cells, but
+                # "กำำ" is cut before the second, or the line is 3 cells wide.
+                if parts and (
+                    _char_width(ch) == 0 or (ch == _SARA_AM and cell_width(parts[-1] + ch) <= width)
+                ):
                     parts[-1] += ch
                 else:
                     parts.append(ch)

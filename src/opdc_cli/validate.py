@@ -13,12 +13,10 @@ by a process pool, since TOML parsing is most of the time.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import re
 import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
@@ -42,14 +40,18 @@ from opdc_cli.media import (
     FORMAT_NAMES,
     FORMATS,
     MANIFEST,
-    PLUGINS,
+    bomb_pixels,
+    load_plugins,
     pillow_limits,
     stale_outputs,
+    too_many_pixels,
 )
 from opdc_cli.model import Article, language_name, normalize_newlines
 from opdc_cli.site import SITE_FILE, SiteConfig, check_config
 from opdc_cli.store import ArticleFile
+from opdc_cli.textio import CONTENT_FORBIDDEN
 from opdc_cli.tomlpos import KeyPath, key_positions, locate
+from opdc_cli.workers import process_pool, worker_count
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -57,9 +59,6 @@ SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 # Below this many articles a process pool costs more than it saves.
 POOL_THRESHOLD = 400
 
-# Characters XML 1.0 forbids (C0 controls but tab/LF/CR, U+FFFE/U+FFFF, lone
-# surrogates), plus DEL and the C1 controls, which feed readers silently change.
-FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 TRAILING_SPACE = re.compile(r"[^\S\n]+$", re.MULTILINE)
 BLANK_RUN = re.compile(r"\n[^\S\n]*\n([^\S\n]*\n)+")
 # Links are found from their colon: a regular expression trying a scheme at every
@@ -154,10 +153,8 @@ class Source:
         """The 0-based index of the line closing the front matter (0 for the TOML form)."""
         if not self.text_form:
             return 0
-        for index in range(1, len(self.lines)):
-            if self.lines[index].rstrip() == store.FENCE:
-                return index
-        return len(self.lines)
+        index = store.closing_fence(self.lines)
+        return len(self.lines) if index is None else index
 
     @cached_property
     def front(self) -> str:
@@ -228,7 +225,7 @@ class Source:
             return self.body_start + line_no, col_no + 1
         key_line, key_col = self.key_place(parts)
         found = self._verbatim(key_line, value, line_no, col_no)
-        if found is None and index < len(value) and FORBIDDEN.match(value, index):
+        if found is None and index < len(value) and CONTENT_FORBIDDEN.match(value, index):
             found = self._escape(key_line, key_col, value, index)
         return found or (key_line, key_col)
 
@@ -576,7 +573,7 @@ class ArticleChecker:
     def _text(self, located: Located) -> None:
         article = located.article
         # One scan of all the text at once; the field by field search only on a hit.
-        if FORBIDDEN.search("\n".join(located.values())):
+        if CONTENT_FORBIDDEN.search("\n".join(located.values())):
             for item in located.fields():
                 self._forbidden(item, article.id)
         for lang, translation in article.translations.items():
@@ -584,7 +581,7 @@ class ArticleChecker:
                 self._body(located.text_field(lang, "body", translation.body), article.id)
 
     def _forbidden(self, item: Field, article_id: int) -> None:
-        for match in FORBIDDEN.finditer(item.value):
+        for match in CONTENT_FORBIDDEN.finditer(item.value):
             char = match.group()
             kind = (
                 "a C1 control character (often a Windows quote read as TIS-620)"
@@ -891,16 +888,10 @@ def media_listing(folder: Path) -> Listing:
     return listing
 
 
-def _load_pillow() -> None:
-    # Registering the allowed formats' plugins spares Image.open loading all of Pillow's.
-    for plugin in PLUGINS:
-        importlib.import_module(f"PIL.{plugin}")
-
-
 @contextlib.contextmanager
 def image_limits(max_pixels: int) -> Iterator[None]:
     """media.pillow_limits, with the allowed formats' plugins loaded once for the block."""
-    _load_pillow()
+    load_plugins()
     with pillow_limits(max_pixels):
         yield
 
@@ -927,7 +918,7 @@ def image_problem(path: Path, max_pixels: int, *, deep: bool) -> tuple[str, str]
         if size is not None:
             width, height = size
             if width * height > max_pixels:
-                return "OPDC303", _too_many(f"{width * height:,}", max_pixels)
+                return "OPDC303", too_many_pixels(width * height, max_pixels)
             return None
     from PIL import Image, UnidentifiedImageError
 
@@ -935,12 +926,11 @@ def image_problem(path: Path, max_pixels: int, *, deep: bool) -> tuple[str, str]
         with Image.open(path, formats=FORMATS) as image:
             width, height = image.size
             if width * height > max_pixels:
-                return "OPDC303", _too_many(f"{width * height:,}", max_pixels)
+                return "OPDC303", too_many_pixels(width * height, max_pixels)
             if deep:
                 image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        found = re.search(r"\((\d+) pixels\)", str(exc))
-        return "OPDC303", _too_many(f"{int(found.group(1)):,}" if found else "too many", max_pixels)
+        return "OPDC303", too_many_pixels(bomb_pixels(exc), max_pixels)
     except UnidentifiedImageError:
         return "OPDC302", f"not an image opdc accepts ({FORMAT_NAMES}): replace it"
     # Pillow's decoders raise many kinds of errors on damaged files (struct.error,
@@ -949,13 +939,6 @@ def image_problem(path: Path, max_pixels: int, *, deep: bool) -> tuple[str, str]
         reason = str(exc).strip() or type(exc).__name__
         return "OPDC302", f"the image is damaged or truncated ({reason[:200]}): replace it"
     return None
-
-
-def _too_many(pixels: str, max_pixels: int) -> str:
-    return (
-        f"{pixels} pixels, more than site.toml's media.max_pixels ({max_pixels:,}): "
-        "a decompression bomb, or a photo to scale down before adding it"
-    )
 
 
 # --- a whole run ------------------------------------------------------------------------
@@ -1061,9 +1044,7 @@ def validate_site(
     # A broken site.toml concerns every article, so it is reported whatever was named.
     if scope.everything or scope.site_file or config is None:
         problems += [from_error(error) for error in config_errors]
-    checker = ArticleChecker(
-        config or SiteConfig(root / SITE_FILE, ("th", "en"), {}, {}), deep, now
-    )
+    checker = ArticleChecker(config or SiteConfig.fallback(root), deep, now)
     files = store.scan(root / "articles")
     groups, clashes = store.group(files)
     for clash in clashes:
@@ -1091,23 +1072,10 @@ def check_files(config: SiteConfig, paths: Iterable[Path]) -> list[Problem]:
 
 def _duplicate(root: Path, extra: ArticleFile, kept: list[ArticleFile]) -> list[Problem]:
     """The second claim to an id, naming the file that has it; the file is still read."""
-    other = next(
-        (f for f in kept if f.lang is None or extra.lang is None or f.lang == extra.lang), kept[0]
-    )
-    same = f" in {extra.lang}" if extra.lang is not None and extra.lang == other.lang else ""
-    problems = [
-        Problem(
-            extra.path,
-            1,
-            1,
-            "OPDC120",
-            "error",
-            f"duplicate id {extra.id}{same}: {other.path.relative_to(root).as_posix()} has it "
-            "already; give one of them a new id (opdc new-article allocates free ones)",
-            extra.id,
-        )
-    ]
-    _, errors = store.check_article([extra], SiteConfig(root / SITE_FILE, ("th", "en"), {}, {}))
+    other = next((f for f in kept if store.claims_alike(f, extra)), kept[0])
+    message = store.duplicate_message(extra, other, other.path.relative_to(root).as_posix())
+    problems = [Problem(extra.path, 1, 1, "OPDC120", "error", message, extra.id)]
+    _, errors = store.check_article([extra], SiteConfig.fallback(root))
     return problems + [from_error(e, extra.id) for e in errors if e.code != "OPDC114"]
 
 
@@ -1159,16 +1127,14 @@ def _check_chunk(chunk: list[list[ArticleFile]]) -> list[Problem]:
 def _check_all(
     checker: ArticleChecker, groups: list[list[ArticleFile]], jobs: int | None
 ) -> list[Problem]:
-    jobs = jobs or os.cpu_count() or 1
-    if jobs <= 1 or len(groups) < POOL_THRESHOLD:
+    workers = worker_count(len(groups), jobs, POOL_THRESHOLD)
+    if workers <= 1:
         return checker.check(groups)
     # Imported once here, so that forked workers start with them loaded.
     import tomli  # noqa: F401
 
-    _load_pillow()
-    size = max(25, len(groups) // (jobs * 8))
+    load_plugins()
+    size = max(25, len(groups) // (workers * 8))
     chunks = [groups[start : start + size] for start in range(0, len(groups), size)]
-    with ProcessPoolExecutor(
-        max_workers=jobs, initializer=_start_worker, initargs=(checker,)
-    ) as pool:
+    with process_pool(workers, _start_worker, (checker,)) as pool:
         return [problem for found in pool.map(_check_chunk, chunks) for problem in found]

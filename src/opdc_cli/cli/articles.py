@@ -180,11 +180,10 @@ class Answers:
 def _ask(asker: Asker, config: SiteConfig, answers: Answers, photos: list[str], edit: bool) -> None:
     """Ask on the terminal for what the options left out; bodies and captions only
     without --edit (the editor is where they go then)."""
-    langs = config.languages
     primary = config.primary_language
     if not answers.title:
         answers.title = asker.required(f"Title ({primary})", "a title")
-    if "en" in langs and primary != "en" and answers.title_en is None:
+    if config.english_second and answers.title_en is None:
         answers.title_en = asker.line("Title (en, Enter to add it later)")
     if answers.category is None:
         answers.category = asker.category(config)
@@ -212,10 +211,11 @@ def _ask(asker: Asker, config: SiteConfig, answers: Answers, photos: list[str], 
 def _text_languages(config: SiteConfig, answers: Answers) -> list[str]:
     """The languages the article is written in: the primary one, English with a title."""
     primary = config.primary_language
-    english = answers.title_en and "en" in config.languages and primary != "en"
+    english = answers.title_en and config.english_second
     return [primary, *(["en"] if english else [])]
 
 
+# Long for its typer options (one annotated parameter each); the body is ~50 lines.
 def new_article(
     ctx: typer.Context,
     title: Annotated[
@@ -398,7 +398,7 @@ def _write_draft(
             ).strip(),
         )
     }
-    if answers.title_en and "en" in config.languages and primary != "en":
+    if answers.title_en and config.english_second:
         translations["en"] = Translation(
             title=answers.title_en,
             body=answers.bodies.get("en") or "",
@@ -517,7 +517,7 @@ def _publish_if_ready(site: Site, article: Article, *, publish: bool) -> Article
     else:
         console.print(f"{created} as a draft (--draft); {photos}")
     english = article.translation("en")
-    if english is not None and not english.body and config.primary_language != "en":
+    if english is not None and not english.body and config.english_second:
         warn("English version has no body yet: it is not published until it has one")
     if article.status == "draft":
         files = " and ".join(display_path(p) for p in article.sources)

@@ -258,11 +258,11 @@ def parse_when(value: str | None, tz: object, option: str) -> datetime | None:
         return None
     from datetime import tzinfo
 
-    from opdc_cli import thai
+    from opdc_cli import clock, thai
 
     assert isinstance(tz, tzinfo)
     try:
-        when, note = thai.read_date(value, tz)
+        when, note = thai.read_date(value, tz, today=clock.now(tz).date())
     except thai.DateError as exc:
         raise UsageError(f"{option}: {exc}") from None
     if note:

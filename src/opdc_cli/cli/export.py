@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -38,6 +37,8 @@ from opdc_cli.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from opdc_cli.content import Site
 
 
@@ -48,6 +49,8 @@ class ExportFormat(StrEnum):
     html = "html"
 
 
+# Long for its typer options (one annotated parameter each) and the four formats'
+# one-line branches; the work is in export.data, export.html and publish.
 def export(
     ctx: typer.Context,
     fmt: Annotated[

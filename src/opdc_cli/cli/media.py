@@ -92,6 +92,8 @@ def _captions(site: Site, caption: str | None, caption_en: str | None) -> dict[s
     if caption_en:
         if "en" not in config.languages:
             raise UsageError("--caption-en: 'en' is not one of the site's languages")
+        if not config.english_second:
+            raise UsageError("--caption-en: English is the site's primary language: use --caption")
         captions["en"] = caption_en.strip()
     return captions
 
@@ -260,6 +262,7 @@ def _run_with_progress(site: Site, plan: ResizePlan, jobs: int) -> ResizeReport:
         return media.run_resize(site, plan, workers=jobs, on_outcome=advance)
 
 
+# Long for its typer options (one annotated parameter each); the body is ~30 lines.
 def resize(
     ctx: typer.Context,
     ids: Annotated[

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from opdc_cli import thai
+from opdc_cli import clock, thai
 from opdc_cli.model import normalize_body
 from opdc_cli.site import SiteConfig
 
@@ -116,7 +116,7 @@ class Asker:
             if answer == shown:
                 return now
             try:
-                when, _ = thai.read_date(answer, config.tz)
+                when, _ = thai.read_date(answer, config.tz, today=clock.now(config.tz).date())
             except thai.DateError as exc:
                 raise Retry(str(exc)) from None
             self.console.print(Text(f"  = {thai.format_date(when, lang, time=True)}", style="dim"))
