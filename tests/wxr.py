@@ -205,6 +205,7 @@ def write_uploads(folder: Path, pairs: list[Pair]) -> None:
             image.save(target, "JPEG", quality=80)
             image.resize((30, 20)).save(target.with_name(f"photo-{p.n}-300x200.jpg"), "JPEG")
         if p.has_pdf:
-            (folder / p.pdf).write_bytes(
-                b"%PDF-1.4\n%test\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-            )
+            from test_documents import text_pdf
+
+            (folder / p.pdf).parent.mkdir(parents=True, exist_ok=True)
+            text_pdf(folder / p.pdf, pages=1, text=f"Document {p.n}")

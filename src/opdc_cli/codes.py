@@ -25,6 +25,7 @@ CODES: dict[str, Code] = {
     "OPDC101": Code("error", "TOML syntax error"),
     "OPDC102": Code("error", "not UTF-8"),
     "OPDC103": Code("error", "a text-form file's front matter is missing or not closed"),
+    "OPDC104": Code("error", "the file is larger than 4 MB"),
     "OPDC110": Code("error", "a required key is missing"),
     "OPDC111": Code("error", "an unknown key"),
     "OPDC112": Code("error", "a key has the wrong type"),
@@ -40,6 +41,7 @@ CODES: dict[str, Code] = {
     "OPDC121": Code("warning", "no translation in one of the other languages"),
     "OPDC122": Code("error", "text-form language files disagree"),
     "OPDC123": Code("warning", "a translation in progress (no title or no body)"),
+    "OPDC124": Code("warning", "a file named almost as an article, or not a regular file"),
     # photos and attachments
     "OPDC301": Code("error", "the name leaves media/<id>/"),
     "OPDC302": Code("error", "not an image opdc accepts, or damaged"),
@@ -50,14 +52,27 @@ CODES: dict[str, Code] = {
     "OPDC307": Code("warning", "a photo without alt text in another language"),
     "OPDC308": Code("warning", "the web size or thumbnail is missing or out of date"),
     "OPDC309": Code("warning", "a file or folder in media/ that no article lists"),
+    "OPDC310": Code("warning", "a PDF without a text layer (scanned)"),
+    "OPDC311": Code("warning", "an attachment without a title in one of the article's languages"),
+    "OPDC312": Code("warning", "an attachment over media.max_attachment_mb"),
+    "OPDC313": Code("error", "an attachment whose content is not what its name says"),
     # text
     "OPDC401": Code("error", "a character XML forbids, or a C1 control character"),
     "OPDC402": Code("warning", "more than one blank line between paragraphs"),
     "OPDC403": Code("warning", "whitespace at the end of a body line"),
     "OPDC404": Code("warning", "a link that is not http(s)"),
+    "OPDC405": Code("error", "a text longer than its field may be"),
+    "OPDC406": Code("warning", "a link written wrong"),
     # dates
     "OPDC501": Code("info", "scheduled: a published article dated in the future"),
     "OPDC502": Code("error", "the event ends before it starts"),
+    # the editorial workflow
+    "OPDC601": Code("error", "published without the approval site.toml requires"),
+    "OPDC602": Code("error", "approved by someone not among site.toml's approvers"),
+    "OPDC603": Code("warning", "a translation made from an earlier primary-language text"),
+    # opdc import
+    "OPDC140": Code("error", "source categories site.toml does not have"),
+    "OPDC141": Code("error", "the source is not a feed opdc can read"),
     # the html export
     "OPDC701": Code("error", "a site template fails to render"),
 }

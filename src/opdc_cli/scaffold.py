@@ -59,6 +59,9 @@ quality = 85
 max_pixels = 89478485
 max_file_mb = 40
 gallery_page_size = 12
+# Documents opdc media add accepts (recognised by content), and their size limit.
+attachment_types = ["pdf", "docx", "xlsx", "pptx", "odt", "ods"]
+max_attachment_mb = 20
 
 # Feeds: items per feed, length of the excerpt when an article has no summary,
 # and a logo (a path under media/) shown by feed readers.
