@@ -370,7 +370,7 @@ def test_validate_warns_on_a_file_over_the_limit_and_a_missing_title(
     root = _site(make_site)
     site_file = root / "site.toml"
     site_file.write_text(
-        site_file.read_text("utf-8").replace("[media]\n", "[media]\nmax_attachment_mb = 1\n"),
+        site_file.read_text("utf-8").replace("max_attachment_mb = 20\n", "max_attachment_mb = 1\n"),
         "utf-8",
     )
     text_pdf(root / "media" / str(ID) / "big.pdf", pad=1_200_000)
