@@ -34,6 +34,7 @@ from opdc_cli.export.site.context import (
     Listing,
     MenuCategory,
     MetaTag,
+    NotFound,
     Page,
     PageContext,
     ShareLink,
@@ -478,6 +479,44 @@ class Renderer:
             card["hash"] = digest({key: value for key, value in card.items() if key != "hash"})
             out[lang] = card
         return out
+
+    # --- the 404 page ------------------------------------------------------------------
+
+    def not_found(self, path: str) -> str:
+        """The page a server gives for an address it has not got: every language's
+        message and menu. Its links start at the site's path on the server, as it is
+        served at any depth."""
+        from urllib.parse import urlsplit
+
+        config = self.config
+        lang = config.primary_language
+        root = urlsplit(config.base_url).path or "/"
+        page = self.page(
+            lang, path, label(lang, "not_found"),
+            {code: urls.index_path(code) for code in config.languages}, None,
+        )  # fmt: skip
+        page = replace(
+            page,
+            root=root,
+            feeds=tuple(replace(feed, href=root + feed.href) for feed in page.feeds),
+            # The switch leads to each language's home; no hreflang pairs in the head.
+            alternates=tuple(
+                replace(alt, href=rel(root, urls.index_path(alt.lang)), url=None)
+                for alt in page.alternates
+            ),
+            meta=(MetaTag("name", "robots", "noindex"),),
+        )
+        found = tuple(
+            NotFound(
+                lang=code,
+                heading=label(code, "not_found"),
+                text=label(code, "not_found_text"),
+                site=self.frame(code, root, None),
+            )
+            for code in config.languages
+        )
+        context = replace(self.context(page, None), not_found=found)
+        return self.render("404.html", context)
 
     # --- index pages -------------------------------------------------------------------
 
