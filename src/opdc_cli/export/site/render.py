@@ -42,6 +42,7 @@ from opdc_cli.export.site.context import (
     Thumb,
 )
 from opdc_cli.gallery import GalleryItem, check_media_name, gallery_pages, media_path
+from opdc_cli.htmltext import thai_breaks
 from opdc_cli.labels import LABELS, label, total_line
 from opdc_cli.model import Article, Attachment
 from opdc_cli.publish import Gate
@@ -132,7 +133,7 @@ def environment(templates: Path) -> jinja2.Environment:
             return packaged.get_source(environment, template[len(PACKAGED_PREFIX) :])
 
     loaders.append(Packaged())
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         trim_blocks=True,
@@ -141,6 +142,9 @@ def environment(templates: Path) -> jinja2.Environment:
         auto_reload=False,
         finalize=_without_controls,
     )
+    # `{{ article.title | wbr }}`: escaped, with <wbr> between Thai words.
+    env.filters["wbr"] = thai_breaks
+    return env
 
 
 def _without_controls(value: object) -> object:
@@ -440,7 +444,7 @@ class Renderer:
             date_text=thai.format_date(article.date.astimezone(config.tz), lang),
             summary=translation.summary,
             paragraphs=tuple(translation.paragraphs),
-            body_html=links.body_html(translation.body, config.body_format),
+            body_html=links.body_html(translation.body, config.body_format, breaks=True),
             credit=translation.credit,
             event=event,
             tags=tuple(article.tags),
