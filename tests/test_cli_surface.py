@@ -100,7 +100,7 @@ def test_did_you_mean_is_kept(runner: CliRunner, site: Path) -> None:
 
 def test_a_missing_required_option_lists_the_choices(runner: CliRunner, site: Path) -> None:
     line = one_error_line(run(runner, "--site", site, "export"), 2)
-    assert line == "error: missing --format: one of json, jsonl, csv, html"
+    assert line == "error: missing --format: one of json, jsonl, csv, xlsx, html"
 
 
 def _commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:

@@ -27,7 +27,7 @@ GOLDEN = Path(__file__).parent / "data" / "golden" / "sample"
 PHOTOS = "photos.txt"
 NOW = datetime(2025, 1, 1, 9, 0, tzinfo=BANGKOK)
 # Compared by bytes; everything else (photos, attachments) by name and size.
-TEXT_SUFFIXES = (".html", ".xml", ".css")
+TEXT_SUFFIXES = (".html", ".xml", ".css", ".txt", ".svg")
 
 
 def exported(folder: Path) -> dict[str, bytes]:

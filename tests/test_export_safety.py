@@ -241,11 +241,13 @@ def test_a_killed_export_leaves_no_temporary_files_after_the_next_run(
         time.sleep(delay)
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
+        # The killed export's workers end with it: none holds the lock the next waits on.
         finished = subprocess.run(
             [str(opdc_exe), "--site", str(root), "export", "--format", "html", "-o", str(out)],
             capture_output=True,
             text=True,
             check=False,
+            timeout=300,
         )
         assert finished.returncode == 0, finished.stderr
         assert not [p for p in out.rglob("*") if TEMP_RE.match(p.name)]

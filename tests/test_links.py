@@ -177,5 +177,5 @@ def test_a_markdown_site_renders_the_subset_and_validate_reports_bad_links(
     assert result.exit_code == 0, result.stderr
     doc = lxml.html.fromstring((out / "th" / "news" / "1001.html").read_bytes())
     assert [a.get("href") for a in doc.cssselect("div.body a")] == ["https://www.opdc.go.th/"]
-    assert doc.cssselect("div.body strong")[0].text == "สำคัญ"
+    assert doc.cssselect("div.body strong")[0].text_content() == "สำคัญ"
     assert "[x](javascript:alert(1))" in doc.cssselect("div.body li")[0].text_content()

@@ -107,6 +107,12 @@ def test_no_byte_of_an_unready_article_leaves_the_site(
     names = [name for name, _ in every_byte(out)]
     assert "th/news/1001.html" in names and "th/news/1104.html" in names
     assert "feeds/en/rss.xml" in names and "data.csv" in names
+    assert "sitemap.xml" in names and "robots.txt" in names and "404.html" in names
+    sitemap = (out / "sitemap.xml").read_text(encoding="utf-8")
+    assert "/news/1001.html" in sitemap and "/th/news/1104.html" in sitemap
+    for article_id in (1101, 1102, 1103):
+        assert f"/news/{article_id}" not in sitemap
+    assert "/en/news/1104.html" not in sitemap
     for name, data in every_byte(out):
         for tag in ("DRAFT", "SCHEDULED", "BROKEN", "PROGRESSen"):
             assert f"ZQ{tag}".encode() not in data, (name, tag)

@@ -91,26 +91,33 @@ def _link(href: str, text: str) -> Markup:
     return Markup('<a href="{0}">{1}</a>').format(href, text)
 
 
-def autolink(text: str) -> Markup:
-    """`text` escaped, with its web and e-mail addresses as links."""
+def autolink(text: str, breaks: bool = False) -> Markup:
+    """`text` escaped, with its web and e-mail addresses as links; `breaks`: with the
+    Thai word boundaries (htmltext.thai_breaks) outside the links."""
     from markupsafe import Markup, escape
 
+    from opdc_cli.htmltext import thai_breaks
+
+    plain = thai_breaks if breaks else escape
     out = Markup("")
     last = 0
     for start, end, href in find(text):
-        out += escape(text[last:start]) + _link(href, text[start:end])
+        out += plain(text[last:start]) + _link(href, text[start:end])
         last = end
-    return out + escape(text[last:])
+    return out + plain(text[last:])
 
 
-def body_html(body: str, body_format: str = "plain") -> Markup:
+def body_html(body: str, body_format: str = "plain", *, breaks: bool = False) -> Markup:
     """The body as HTML for a page or a full-content feed: paragraphs (`<p>`), and in
-    the Markdown subset its links, emphasis and lists."""
+    the Markdown subset its links, emphasis and lists. `breaks` (pages, not feeds):
+    `<wbr>` between Thai words, as htmltext.thai_breaks."""
     from markupsafe import Markup
 
     if body_format == "markdown":
-        return Markup(_markdown().render(body).strip())
-    return Markup("\n").join(Markup("<p>{0}</p>").format(autolink(p)) for p in paragraphs_of(body))
+        return Markup(_markdown().render(body, {"breaks": breaks}).strip())
+    return Markup("\n").join(
+        Markup("<p>{0}</p>").format(autolink(p, breaks)) for p in paragraphs_of(body)
+    )
 
 
 def allowed_target(url: str) -> bool:
@@ -143,11 +150,16 @@ def _render_text(self: Any, tokens: Sequence[Any], idx: int, options: Any, env: 
     inside a link's own text."""
     from markupsafe import escape
 
+    from opdc_cli.htmltext import thai_breaks
+
     depth = 0
     for token in tokens[:idx]:
         depth += {"link_open": 1, "link_close": -1}.get(token.type, 0)
     text = tokens[idx].content
-    return str(escape(text) if depth else autolink(text))
+    breaks = bool(env and env.get("breaks"))
+    if depth:
+        return str(thai_breaks(text) if breaks else escape(text))
+    return str(autolink(text, breaks))
 
 
 def link_problems(body: str, body_format: str = "plain") -> Iterator[tuple[int, str]]:

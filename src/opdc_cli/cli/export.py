@@ -46,6 +46,7 @@ class ExportFormat(StrEnum):
     json = "json"
     jsonl = "jsonl"
     csv = "csv"
+    xlsx = "xlsx"
     html = "html"
 
 
@@ -56,7 +57,9 @@ def export(
     fmt: Annotated[
         ExportFormat,
         typer.Option(
-            "--format", "-f", help="json, jsonl or csv for scripts; html for the static site."
+            "--format",
+            "-f",
+            help="json, jsonl or csv for scripts; xlsx for spreadsheets; html for the static site.",
         ),
     ],
     output: Annotated[
@@ -65,7 +68,7 @@ def export(
             "--output",
             "-o",
             metavar="PATH",
-            help="json/jsonl/csv: a file (default stdout). html: the folder (required).",
+            help="json/jsonl/csv/xlsx: a file (default stdout). html: the folder (required).",
         ),
     ] = None,
     category: CategoryOption = None,
@@ -116,11 +119,13 @@ def export(
     ] = None,
     site_dir: SiteOption = None,
 ) -> None:
-    """Export the articles for scripts (json, jsonl, csv) or as the static site (html).
+    """Export the articles for scripts (json, jsonl, csv), spreadsheets (xlsx) or as the
+    static site (html).
 
     The data formats take the same filters as opdc list and are deterministic: the
-    same content gives the same bytes. html writes the whole site of the published
-    articles into a folder, rewriting only what changed since the last export.
+    same content gives the same bytes (xlsx: the same cells). html writes the whole
+    site of the published articles into a folder, rewriting only what changed since
+    the last export.
 
     Every format publishes only what is ready: published, its date come, a title
     and a body in the primary language, and no 'opdc validate' error. An English
@@ -132,6 +137,8 @@ def export(
       opdc export --format json | jq '.[0].translations.th.title'
 
       opdc export --format csv --excel --category headline -o headline.csv
+
+      opdc export --format xlsx -o articles.xlsx
 
       opdc export --format html -o public
 
@@ -157,7 +164,7 @@ def export(
         if given:
             usage(
                 f"{', '.join(given)}: the html site always holds every published article; "
-                "filters are for --format json, jsonl and csv"
+                "filters are for --format json, jsonl, csv and xlsx"
             )
         if output is None:
             usage("--format html needs -o DIR, the folder to write the site into")
@@ -197,6 +204,8 @@ def export(
     gate = Gate(site.config, clock.now(site.config.tz))
     verdicts = (gate.verdict(article) for article in site.articles(query))
     articles = [v.article for v in verdicts if v.published][:limit]
+    if fmt is ExportFormat.xlsx and output is None and sys.stdout.isatty():
+        usage("--format xlsx writes a workbook, not text: give -o FILE.xlsx (or pipe it)")
     data = export_data(fmt.value, articles, site.config, gate.now, site.media_dir, excel=excel)
     if output is None or str(output) == "-":
         sys.stdout.flush()

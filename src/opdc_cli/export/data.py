@@ -1,8 +1,9 @@
-"""Articles as data for scripts: JSON, JSON Lines and CSV.
+"""Articles as data for scripts and spreadsheets: JSON, JSON Lines, CSV and xlsx.
 
 JSON and JSONL carry `serialize.article_record` (every field of every language,
-described by `schema/article.schema.json`); CSV has one row per article and
-language with the columns of `CSV_COLUMNS`. The same articles give the same bytes.
+described by `schema/article.schema.json`); CSV and xlsx have one row per article
+and language with the columns of `CSV_COLUMNS`. The same articles give the same
+bytes (xlsx: the same cells; the zip inside records when it was written).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from opdc_cli.model import Article
 from opdc_cli.serialize import article_record
 from opdc_cli.site import SiteConfig
 
-FORMATS = ("json", "jsonl", "csv")
+FORMATS = ("json", "jsonl", "csv", "xlsx")
 
 CSV_COLUMNS = (
     "id",
@@ -74,6 +75,14 @@ def to_jsonl(items: list[dict[str, Any]]) -> bytes:
 
 def csv_rows(record: dict[str, Any], languages: Iterable[str]) -> list[list[str]]:
     """The CSV rows of one record: one per language it has, in the site's language order."""
+    return [
+        [str(values[column]) for column in CSV_COLUMNS] for values in row_values(record, languages)
+    ]
+
+
+def row_values(record: dict[str, Any], languages: Iterable[str]) -> list[dict[str, Any]]:
+    """The cells of one record's rows by column (numbers as numbers), one row per
+    language it has, in the site's language order."""
     rows = []
     event = record["event"] or {}
     for lang in languages:
@@ -105,7 +114,7 @@ def csv_rows(record: dict[str, Any], languages: Iterable[str]) -> list[list[str]
             "attachment_pages": _joined(a["pages"] for a in record["attachments"]),
             "paths": LIST_SEPARATOR.join(record["paths"]),
         }
-        rows.append([str(values[column]) for column in CSV_COLUMNS])
+        rows.append(values)
     return rows
 
 
@@ -128,6 +137,75 @@ def to_csv(items: list[dict[str, Any]], languages: Iterable[str], *, excel: bool
     return ((BOM if excel else "") + buffer.getvalue()).encode()
 
 
+# Excel's limit for the text of one cell.
+XLSX_CELL_LIMIT = 32_767
+# Columns holding dates and times (ISO 8601 in the records) and whole numbers.
+XLSX_DATETIMES = ("date",)
+XLSX_DATES = ("event_start", "event_end")
+XLSX_NUMBERS = ("id", "photo_count")
+
+
+def _xlsx_cell(column: str, value: Any, tz: Any) -> Any:
+    """A cell's value as a spreadsheet keeps it: dates and numbers as such, text as is.
+
+    Spreadsheets have no time zones: a date is written in the site's time zone."""
+    if value in ("", None):
+        return None
+    if column in XLSX_DATETIMES:
+        return datetime.fromisoformat(value).astimezone(tz).replace(tzinfo=None)
+    if column in XLSX_DATES:
+        return date.fromisoformat(value)
+    if column in XLSX_NUMBERS:
+        return int(value)
+    return str(value)
+
+
+def to_xlsx(items: list[dict[str, Any]], config: SiteConfig) -> bytes:
+    """An Excel workbook of one sheet: the header row of CSV_COLUMNS (frozen, so it stays
+    in view), then the CSV's rows with real dates and numbers; every text is text, never
+    a formula.
+
+    OpdcError when a text is longer than a cell can hold (Excel would cut it)."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    from opdc_cli.errors import OpdcError
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "articles"
+    sheet.append(list(CSV_COLUMNS))
+    for item in items:
+        for values in row_values(item, config.languages):
+            row = [_xlsx_cell(column, values[column], config.tz) for column in CSV_COLUMNS]
+            for column, cell in zip(CSV_COLUMNS, row, strict=True):
+                if isinstance(cell, str) and len(cell) > XLSX_CELL_LIMIT:
+                    raise OpdcError(
+                        f"article {values['id']} ({values['lang']}): its {column} has "
+                        f"{len(cell)} characters, more than a spreadsheet cell holds "
+                        f"({XLSX_CELL_LIMIT}); export it as csv or json instead"
+                    )
+            sheet.append(row)
+            for cell in sheet[sheet.max_row]:
+                # openpyxl takes a text starting with "=" for a formula: it is text.
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+    sheet.freeze_panes = "A2"
+    for number, column in enumerate(CSV_COLUMNS, start=1):
+        letter = get_column_letter(number)
+        if column in XLSX_DATETIMES:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=number, max_col=number):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+        elif column in XLSX_DATES:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=number, max_col=number):
+                cell.number_format = "yyyy-mm-dd"
+        sheet.column_dimensions[letter].width = 40 if column in ("title", "body") else 16
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
 def export_data(
     fmt: str,
     articles: Iterable[Article],
@@ -137,7 +215,8 @@ def export_data(
     *,
     excel: bool = False,
 ) -> bytes:
-    """The articles in `fmt` (json, jsonl or csv) as bytes, ready for a file or stdout."""
+    """The articles in `fmt` (json, jsonl, csv or xlsx) as bytes, ready for a file or
+    stdout."""
     items = records(articles, config, now, media_dir)
     if fmt == "json":
         return to_json(items)
@@ -145,4 +224,6 @@ def export_data(
         return to_jsonl(items)
     if fmt == "csv":
         return to_csv(items, config.languages, excel=excel)
+    if fmt == "xlsx":
+        return to_xlsx(items, config)
     raise ValueError(f"unknown data format {fmt!r}: use one of {', '.join(FORMATS)}")

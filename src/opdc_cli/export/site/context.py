@@ -208,6 +208,16 @@ class WithdrawnView:
 
 
 @dataclass(frozen=True, slots=True)
+class NotFound:
+    """The 404 page in one site language: its message and that language's menu."""
+
+    lang: str
+    heading: str
+    text: str
+    site: SiteFrame
+
+
+@dataclass(frozen=True, slots=True)
 class PageContext:
     """Everything one page's template gets (`article` or `listing` set, by template)."""
 
@@ -217,9 +227,10 @@ class PageContext:
     article: ArticleView | None = None
     listing: Listing | None = None
     withdrawn: WithdrawnView | None = None
+    not_found: tuple[NotFound, ...] = ()
 
     def variables(self) -> dict[str, object]:
-        """The template's variables: page, site, t, and article or listing."""
+        """The template's variables: page, site, t, and article, listing or not_found."""
         found: dict[str, object] = {"page": self.page, "site": self.site, "t": self.t}
         if self.article is not None:
             found["article"] = self.article
@@ -227,4 +238,6 @@ class PageContext:
             found["listing"] = self.listing
         if self.withdrawn is not None:
             found["withdrawn"] = self.withdrawn
+        if self.not_found:
+            found["not_found"] = self.not_found
         return found

@@ -34,6 +34,7 @@ from opdc_cli.export.site.context import (
     Listing,
     MenuCategory,
     MetaTag,
+    NotFound,
     Page,
     PageContext,
     ShareLink,
@@ -42,6 +43,7 @@ from opdc_cli.export.site.context import (
     WithdrawnView,
 )
 from opdc_cli.gallery import GalleryItem, check_media_name, gallery_pages, media_path
+from opdc_cli.htmltext import thai_breaks
 from opdc_cli.labels import LABELS, label, total_line
 from opdc_cli.model import Article, Attachment
 from opdc_cli.publish import Gate
@@ -132,7 +134,7 @@ def environment(templates: Path) -> jinja2.Environment:
             return packaged.get_source(environment, template[len(PACKAGED_PREFIX) :])
 
     loaders.append(Packaged())
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         trim_blocks=True,
@@ -141,6 +143,9 @@ def environment(templates: Path) -> jinja2.Environment:
         auto_reload=False,
         finalize=_without_controls,
     )
+    # `{{ article.title | wbr }}`: escaped, with <wbr> between Thai words.
+    env.filters["wbr"] = thai_breaks
+    return env
 
 
 def _without_controls(value: object) -> object:
@@ -470,7 +475,7 @@ class Renderer:
             date_text=thai.format_date(article.date.astimezone(config.tz), lang),
             summary=translation.summary,
             paragraphs=tuple(translation.paragraphs),
-            body_html=links.body_html(translation.body, config.body_format),
+            body_html=links.body_html(translation.body, config.body_format, breaks=True),
             credit=translation.credit,
             event=event,
             tags=tuple(article.tags),
@@ -509,6 +514,44 @@ class Renderer:
             card["hash"] = digest({key: value for key, value in card.items() if key != "hash"})
             out[lang] = card
         return out
+
+    # --- the 404 page ------------------------------------------------------------------
+
+    def not_found(self, path: str) -> str:
+        """The page a server gives for an address it has not got: every language's
+        message and menu. Its links start at the site's path on the server, as it is
+        served at any depth."""
+        from urllib.parse import urlsplit
+
+        config = self.config
+        lang = config.primary_language
+        root = urlsplit(config.base_url).path or "/"
+        page = self.page(
+            lang, path, label(lang, "not_found"),
+            {code: urls.index_path(code) for code in config.languages}, None,
+        )  # fmt: skip
+        page = replace(
+            page,
+            root=root,
+            feeds=tuple(replace(feed, href=root + feed.href) for feed in page.feeds),
+            # The switch leads to each language's home; no hreflang pairs in the head.
+            alternates=tuple(
+                replace(alt, href=rel(root, urls.index_path(alt.lang)), url=None)
+                for alt in page.alternates
+            ),
+            meta=(MetaTag("name", "robots", "noindex"),),
+        )
+        found = tuple(
+            NotFound(
+                lang=code,
+                heading=label(code, "not_found"),
+                text=label(code, "not_found_text"),
+                site=self.frame(code, root, None),
+            )
+            for code in config.languages
+        )
+        context = replace(self.context(page, None), not_found=found)
+        return self.render("404.html", context)
 
     # --- index pages -------------------------------------------------------------------
 

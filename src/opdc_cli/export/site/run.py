@@ -12,10 +12,11 @@ from typing import Any
 from opdc_cli import __version__
 from opdc_cli.content import Site
 from opdc_cli.errors import OpdcError, UsageError
+from opdc_cli.export import sitemap
 from opdc_cli.export.owned import sweep_temporaries
+from opdc_cli.export.site import extras, work, write
 from opdc_cli.export.site import manifest as state
 from opdc_cli.export.site import plan as planning
-from opdc_cli.export.site import work, write
 from opdc_cli.export.site.plan import Entry, Listing, Live, Plan
 from opdc_cli.export.site.render import (
     PACKAGE_TEMPLATES,
@@ -212,10 +213,11 @@ def _extras(run: _Run, live: list[Live]) -> tuple[dict[str, str], dict[str, list
     output, report = run.renderer.output, run.report
     style_bytes = style(run.renderer.job.templates)
     write.own_file(output, STYLE_PATH, style_bytes, old, extra, True).into(report)
+    _site_files(run, live, old, extra)
     lists = planning.listed_ids(run.renderer.config, live)
     old_lists: dict[str, list[int]] = run.manifest.get("feed_lists", {}) if run.same_build else {}
     shown = {i for ids in (*lists.values(), *old_lists.values()) for i in ids}
-    old_feeds = {p: fp for p, fp in old.items() if p != STYLE_PATH}
+    old_feeds = {p: fp for p, fp in old.items() if p.startswith("feeds/")}
     # Every feed is RSS and Atom: fewer recorded means one could not be written.
     whole = len(old_feeds) == 2 * len(lists) and run.listing.all(old_feeds)
     if lists != old_lists or set(run.fresh) & shown or not whole:
@@ -223,6 +225,21 @@ def _extras(run: _Run, live: list[Live]) -> tuple[dict[str, str], dict[str, list
     else:
         extra.update(old_feeds)
     return extra, lists
+
+
+def _site_files(run: _Run, live: list[Live], old: dict[str, str], extra: dict[str, str]) -> None:
+    """sitemap.xml (and its parts), robots.txt, the favicon and the 404 page: rebuilt
+    every time (cheap), written only when their bytes change."""
+    renderer, report = run.renderer, run.report
+    config = renderer.config
+    files = sitemap.sitemap_files(config, extras.sitemap_pages(config, live, run.entries))
+    files[sitemap.ROBOTS] = extras.own_or(
+        renderer.job.templates, "robots.txt", sitemap.robots(config)
+    )
+    files[extras.FAVICON_PATH] = extras.favicon(renderer.job.templates)
+    files[extras.NOT_FOUND_PATH] = renderer.not_found(extras.NOT_FOUND_PATH).encode()
+    for path, data in files.items():
+        write.own_file(renderer.output, path, data, old, extra, True).into(report)
 
 
 def _tidy(run: _Run, files: dict[str, str]) -> None:

@@ -4,6 +4,7 @@ its pages, write them and its photos."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,7 +94,7 @@ def build(renderer: Renderer, article: Article, recorded: dict[str, str]) -> Res
 _WORKER: Renderer | None = None
 
 
-def _init_worker(job: Job) -> None:
+def _init_worker(job: Job, parent: int) -> None:
     global _WORKER
     # Ctrl-C reaches the whole process group: only the main process handles it (the
     # pool is then stopped), so workers print no tracebacks.
@@ -101,6 +102,22 @@ def _init_worker(job: Job) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = Renderer(job)
+    _end_with_parent(parent)
+
+
+def _end_with_parent(parent: int) -> None:
+    """End this worker when the export `parent` that forked it is gone (killed with
+    SIGKILL, it cannot stop the pool): an orphaned worker would wait for work for ever,
+    holding the export's lock it was forked with, and the next export would wait
+    behind it. `parent` is the pid the export gave: it may be gone before this runs."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="opdc-parent-watch", daemon=True).start()
 
 
 def _work(task: Task) -> Result:
@@ -126,7 +143,7 @@ def run(
         import multiprocessing
 
         context = multiprocessing.get_context("fork")
-        with context.Pool(jobs, initializer=_init_worker, initargs=(job,)) as pool:
+        with context.Pool(jobs, initializer=_init_worker, initargs=(job, os.getpid())) as pool:
             for batch in batches:
                 for result in pool.imap_unordered(_work, batch, chunksize=16):
                     done += 1
