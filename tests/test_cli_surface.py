@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -759,9 +760,14 @@ def test_sigint_to_a_command_reading_a_pipe_exits_130(opdc_exe: Path, make_site:
         stderr=subprocess.PIPE,
         env=environment(),
     )
-    # It waits on the body from stdin, where Python's SIGINT handler is in place.
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=2)
+    # It waits on the body from stdin, where Python's SIGINT handler is in place: wait
+    # until it is blocked in read(0, …) (/proc/PID/syscall), however busy the machine.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/{process.pid}/syscall").read_text().startswith("0 0x0 "):
+                break
+        time.sleep(0.05)
     assert process.returncode is None
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
