@@ -598,7 +598,8 @@ def dictionary() -> WordSet:
     try:
         return WordSet.load(cached.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
-        pass  # absent or unreadable: built below (a damaged file is replaced)
+        # Absent or unreadable: built below (a damaged file is replaced).
+        pass
     words = WordSet.build(raw.decode("utf-8-sig").splitlines())
     with contextlib.suppress(OSError):  # a read-only home only costs the next process time
         _write_cache(cached, words.dump())
