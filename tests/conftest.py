@@ -15,8 +15,9 @@ Every fixture writes real files under pytest's tmp_path; nothing is mocked.
 from __future__ import annotations
 
 import shutil
+import signal
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -55,6 +56,15 @@ class MakeJpeg(Protocol):
     def __call__(
         self, path: Path, size: tuple[int, int] = ..., color: tuple[int, int, int] = ...
     ) -> Path: ...
+
+
+@pytest.fixture(autouse=True)
+def _sigint_as_in_a_shell() -> Iterator[None]:
+    # Code run in the test process (a worker initialiser, serve's handler) may set
+    # SIGINT aside; an ignored signal stays ignored across exec, and the opdc
+    # processes later tests interrupt would then never see their Ctrl-C.
+    yield
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)

@@ -713,6 +713,10 @@ def test_permission_denied_on_a_site_owned_by_someone_else(
 # --- interrupts -----------------------------------------------------------------------
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_during_export_exits_130_with_a_message(
     opdc_exe: Path, make_site: MakeSite, tmp_path: Path
 ) -> None:
@@ -738,6 +742,8 @@ def test_ctrl_c_during_export_exits_130_with_a_message(
         encoding="utf-8",
         timeout=60,
         dimensions=(40, 100),
+        # As a shell starts it: Ctrl-C not ignored, whatever the test process inherited.
+        preexec_fn=_default_sigint,
     )
     child.expect("article pages")
     child.sendintr()
@@ -759,6 +765,7 @@ def test_sigint_to_a_command_reading_a_pipe_exits_130(opdc_exe: Path, make_site:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=environment(),
+        preexec_fn=_default_sigint,
     )
     # It waits on the body from stdin, where Python's SIGINT handler is in place: wait
     # until it is blocked in read(0, …) (/proc/PID/syscall), however busy the machine.
