@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from opdc_cli.errors import OpdcError, UsageError
+from opdc_cli.errors import OpdcError
 from opdc_cli.gallery import format_kb
 from opdc_cli.labels import label
 from opdc_cli.model import Article
@@ -287,21 +287,9 @@ def _allowed(settings: MediaSettings) -> list[Kind]:
 def check_documents(paths: Sequence[Path], settings: MediaSettings) -> list[DocumentInfo]:
     """Every path checked by `check_document`, in order. A path that is not a file
     raises UsageError; refused files raise `media.ImagesRejected` listing every one."""
-    from opdc_cli.media import ImagesRejected
+    from opdc_cli.media import check_all
 
-    for path in paths:
-        if not path.is_file():
-            raise UsageError(f"{path}: no such file (give the path of a document)")
-    infos: list[DocumentInfo] = []
-    problems: list[OpdcError] = []
-    for path in paths:
-        try:
-            infos.append(check_document(path, settings))
-        except OpdcError as exc:
-            problems.append(exc)
-    if problems:
-        raise ImagesRejected(problems)
-    return infos
+    return check_all(paths, lambda path: check_document(path, settings), "a document")
 
 
 def taken_numbers(article_id: int, names: Sequence[str]) -> set[int]:

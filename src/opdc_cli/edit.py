@@ -291,19 +291,28 @@ class ArticleEdit:
                     data = _edit_text(data, key, tables)
             new[file.path.name] = data
         contents = {self.folder / name: data for name, data in new.items()}
-        try:
-            again = store.read_article(self.files, self.site.config, contents)
-        except OpdcError as exc:
-            again, problem = None, exc.message
-        if again != updated:
-            what = "it reads back differently" if again is not None else problem
-            raise OpdcError(
-                f"cannot add the files while keeping the article file's layout ({what}); "
-                "nothing was changed: add the [[photos]] or [[attachments]] entries by hand",
-                self.files[0].path,
-            )
+        self._check_reads_as(
+            contents,
+            updated,
+            "cannot add the files while keeping the article file's layout",
+            "add the [[photos]] or [[attachments]] entries by hand",
+            self.files[0].path,
+        )
         self._commit(new, [])
         return updated
+
+    def _check_reads_as(
+        self, contents: dict[Path, bytes], expected: Article, what: str, fix: str, path: Path
+    ) -> None:
+        """Raise OpdcError unless the edited `contents` read back as `expected`: an
+        edit that kept the layout must not change anything else."""
+        try:
+            again: Article | None = store.read_article(self.files, self.site.config, contents)
+            why = "it reads back differently"
+        except OpdcError as exc:
+            again, why = None, exc.message
+        if again != expected:
+            raise OpdcError(f"{what} ({why}); nothing was changed: {fix}", path)
 
     def change(self, updated: Article, entry: HistoryEntry | None = None) -> Article:
         """Write what the workflow changes of the article (status, date, expires, each
@@ -348,17 +357,13 @@ class ArticleEdit:
             name: data for name, data in new.items() if data != self.contents[self.folder / name]
         }
         contents = {**self.contents, **{self.folder / name: data for name, data in new.items()}}
-        try:
-            again = store.read_article(self.files, self.site.config, contents)
-        except OpdcError as exc:
-            again, problem = None, exc.message
-        if again != expected:
-            what = "it reads back differently" if again is not None else problem
-            raise OpdcError(
-                f"cannot change the article while keeping the file's layout ({what}); "
-                "nothing was changed: fix the file (opdc validate) and run the command again",
-                first.path,
-            )
+        self._check_reads_as(
+            contents,
+            expected,
+            "cannot change the article while keeping the file's layout",
+            "fix the file (opdc validate) and run the command again",
+            first.path,
+        )
         if new:
             files = self.files
             self._commit(new, [])

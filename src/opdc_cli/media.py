@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from opdc_cli.edit import stale_leftovers
 from opdc_cli.errors import OpdcError, UsageError
@@ -60,6 +60,8 @@ from opdc_cli.gallery import (
 from opdc_cli.model import Article, Attachment, Photo
 from opdc_cli.site import MediaSettings, SiteConfig
 from opdc_cli.workers import process_pool, worker_count
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -275,14 +277,21 @@ def check_images(paths: Sequence[Path], settings: MediaSettings) -> list[ImageIn
     A path that is not a readable file raises UsageError (a wrong command line);
     files that are not usable photos raise ImagesRejected listing all of them.
     """
+    return check_all(paths, lambda path: inspect_image(path, settings), "a photo")
+
+
+def check_all(paths: Sequence[Path], check: Callable[[Path], T], kind: str) -> list[T]:
+    """`check` of every path, in order: what `media add` takes in. A path that is not
+    a file raises UsageError naming `kind` ("a photo"); files `check` refuses raise
+    ImagesRejected listing every one, so nothing is changed for any of them."""
     for path in paths:
         if not path.is_file():
-            raise UsageError(f"{path}: no such file (give the path of a photo)")
-    infos: list[ImageInfo] = []
+            raise UsageError(f"{path}: no such file (give the path of {kind})")
+    infos: list[T] = []
     problems: list[OpdcError] = []
     for path in paths:
         try:
-            infos.append(inspect_image(path, settings))
+            infos.append(check(path))
         except OpdcError as exc:
             problems.append(exc)
     if problems:
