@@ -151,7 +151,7 @@ def select(
     categories = tuple(categories)
     _check(site.config, lang, categories, limit)
     now = now or clock.now(site.config.tz)
-    gate = gate or Gate(site.config, now)
+    gate = gate or Gate(site.config, now, cache=site.cache)
     # Not narrowed to `lang` in the index: what the gate stops or holds back among
     # the newest articles is reported whatever their languages.
     query = Query(categories=categories, tags=tuple(tags), now=now)
@@ -486,7 +486,7 @@ def write_feeds(
     """
     config = site.config
     now = now or clock.now(config.tz)
-    gate = gate or Gate(config, now)
+    gate = gate or Gate(config, now, cache=site.cache)
     write = write or write_file
     _check(config, config.primary_language, (), limit)
     cleaner = _Cleaner(site.root)

@@ -593,6 +593,15 @@ def _sqlite_errors() -> Iterator[None]:
         raise CacheCorrupt(str(exc)) from None
 
 
+def make_folder(folder: Path) -> None:
+    """Make opdc's cache folder `<site>/.opdc/` (OSError when it cannot)."""
+    folder.mkdir(exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        # Ignored even where the site's own .gitignore does not say so.
+        ignore.write_text("# opdc's cache: safe to delete\n*\n", encoding="utf-8")
+
+
 class Index:
     """The index of one site's articles, in `<site>/.opdc/`."""
 
@@ -612,11 +621,7 @@ class Index:
     def _connect(self, *, create: bool = True) -> sqlite3.Connection:
         if create:
             try:
-                self.folder.mkdir(exist_ok=True)
-                ignore = self.folder / ".gitignore"
-                if not ignore.exists():
-                    # Ignored even where the site's own .gitignore does not say so.
-                    ignore.write_text("# opdc's cache: safe to delete\n*\n", encoding="utf-8")
+                make_folder(self.folder)
             except OSError as exc:
                 raise CacheUnusable(f"cannot create {self.folder}: {exc.strerror}") from None
         elif not self.path.exists():

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from opdc_cli.checks import CheckCache
 from opdc_cli.errors import OpdcError
 from opdc_cli.model import Article, Attachment, Event, Photo
 from opdc_cli.site import SiteConfig
@@ -59,9 +60,13 @@ class Verdict:
 class Gate:
     """Decides, article by article, what `now` allows to be published."""
 
-    def __init__(self, config: SiteConfig, now: datetime, *, drafts: bool = False) -> None:
+    def __init__(
+        self, config: SiteConfig, now: datetime, *, drafts: bool = False, cache: bool = True
+    ) -> None:
         self.config = config
         self.now = now
+        # opdc --no-cache: every article is checked again, nothing kept.
+        self.cache = cache
         # A preview's gate (opdc serve --drafts): drafts and scheduled articles pass the
         # status and date part of the rule; every other part still applies.
         self.drafts = drafts
@@ -71,6 +76,8 @@ class Gate:
         self.held: dict[int, tuple[str, ...]] = {}
         # Articles live but for the publishing freeze, by id.
         self.frozen: set[int] = set()
+        # Validate's results, kept while an article's files do not change.
+        self._kept: CheckCache | None = None
 
     def verdict(self, article: Article) -> Verdict:
         """The gate's decision for `article` (its files are checked once per gate)."""
@@ -104,7 +111,12 @@ class Gate:
 
     def _first_error(self, article: Article) -> Problem | None:
         # An article made in memory has no files: nothing on disk to check.
-        problems = check_files(self.config, article.sources)
+        if not article.sources:
+            return None
+        if self._kept is None and self.cache:
+            # Opened on first use, in the process that uses it (export workers fork).
+            self._kept = CheckCache(self.config)
+        problems = check_files(self.config, article.sources, self._kept)
         return next((p for p in problems if p.severity == "error"), None)
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from opdc_cli import store
+from opdc_cli.checks import CheckCache, Checked, epoch_us
 from opdc_cli.documents import unused_attachments
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.gallery import (
@@ -387,28 +388,28 @@ class ArticleChecker:
     now: datetime | None = None
     _problems: list[Problem] = field(default_factory=list, init=False, repr=False)
 
-    def check(self, groups: Iterable[list[ArticleFile]]) -> list[Problem]:
-        """Every problem of the articles in `groups` (each the files of one id)."""
-        found: list[Problem] = []
+    def check(self, groups: Iterable[list[ArticleFile]]) -> list[Checked]:
+        """The check of each article in `groups` (each the files of one id)."""
         # Pillow's limits are set once for all the photos: per article it cost a tenth
         # of the run.
         with image_limits(self.config.media.max_pixels):
-            for files in groups:
-                found += self._check_one(files)
-        return found
+            return [self._check_one(files) for files in groups]
 
-    def _check_one(self, files: list[ArticleFile]) -> list[Problem]:
+    def _check_one(self, files: list[ArticleFile]) -> Checked:
         article_id = files[0].id
         article, errors = store.check_article(files, self.config)
         self._problems = [from_error(error, article_id) for error in errors]
-        if article is not None:
-            located = Located(article, files, self.config)
-            self._languages(located)
-            self._dates(located)
-            self._workflow(located)
-            self._text(located)
-            self._media(located)
-        return self._problems
+        if article is None:
+            return Checked(self._problems)
+        located = Located(article, files, self.config)
+        self._languages(located)
+        self._dates(located)
+        self._workflow(located)
+        self._text(located)
+        self._media(located)
+        # Before a published article's date, validate also says it is scheduled.
+        scheduled = epoch_us(article.date) if article.status == "published" else None
+        return Checked(self._problems, scheduled)
 
     def _add(
         self,
@@ -1029,13 +1030,15 @@ def validate_site(
     deep: bool = False,
     jobs: int | None = None,
     now: datetime | None = None,
+    cache: bool = True,
 ) -> Result:
     """Check the site at `root`, or only `paths` in it plus the site-wide checks that
     concern them: every problem found, sorted by path and place.
 
     `deep` decodes every photo fully; `jobs` caps the worker processes (default: one
     per CPU, used only for big sites); with `now`, published articles dated after it
-    are reported as scheduled (severity info).
+    are reported as scheduled (severity info). Articles unchanged since an earlier
+    check reuse its result (opdc_cli.checks), unless `deep` or not `cache`.
     """
     root = root.resolve()
     scope = select(root, paths)
@@ -1052,7 +1055,14 @@ def validate_site(
         if extra is not None and scope.covers(extra.id):
             problems += _duplicate(root, extra, groups[extra.id])
     selected = [group for article_id, group in sorted(groups.items()) if scope.covers(article_id)]
-    problems += _check_all(checker, selected, jobs)
+    kept = CheckCache(checker.config) if cache and not deep else None
+    try:
+        problems += _check_kept(checker, selected, jobs, kept)
+        if kept is not None and scope.everything:
+            kept.forget_others(groups)
+    finally:
+        if kept is not None:
+            kept.close()
     problems += _orphans(root / "media", set(groups), scope)
     problems += _misnamed(root / "articles", scope)
     if config is None:
@@ -1062,11 +1072,49 @@ def validate_site(
     return Result(problems, len(selected))
 
 
-def check_files(config: SiteConfig, paths: Iterable[Path]) -> list[Problem]:
+def _check_kept(
+    checker: ArticleChecker,
+    groups: list[list[ArticleFile]],
+    jobs: int | None,
+    kept: CheckCache | None,
+) -> list[Problem]:
+    """The problems of `groups`: kept ones where the files did not change, the others
+    checked (and kept)."""
+    if kept is None:
+        return [p for checked in _check_all(checker, groups, jobs) for p in checked.problems]
+    problems: list[Problem] = []
+    todo: list[tuple[list[ArticleFile], bytes | None]] = []
+    for files in groups:
+        sig = kept.signer.sign(files[0].id, [f.path for f in files])
+        found = kept.get(files[0].id, sig, checker.now)
+        if found is None:
+            todo.append((files, sig))
+        else:
+            problems += found
+    results = _check_all(checker, [files for files, _ in todo], jobs)
+    done = zip(todo, results, strict=True)
+    kept.put((files[0].id, sig, checked) for (files, sig), checked in done)
+    return problems + [p for checked in results for p in checked.problems]
+
+
+def check_files(
+    config: SiteConfig, paths: Iterable[Path], kept: CheckCache | None = None
+) -> list[Problem]:
     """Every problem `opdc validate` reports about the one article whose files are
-    `paths` (its text, its dates and its photos), sorted by path and place."""
+    `paths` (its text, its dates and its photos), sorted by path and place; with
+    `kept`, reused while its files have not changed. Whether it is scheduled is not
+    asked: the publication gate asks only about articles whose time has come."""
     files = [found for found in map(store.classify, paths) if found is not None]
-    problems = ArticleChecker(config).check([files]) if files else []
+    if not files:
+        return []
+    article_id = files[0].id
+    sig = kept.signer.sign(article_id, [f.path for f in files]) if kept else None
+    problems = kept.get(article_id, sig, None) if kept else None
+    if problems is None:
+        checked = ArticleChecker(config).check([files])[0]
+        if kept:
+            kept.put([(article_id, sig, checked)])
+        problems = checked.problems
     return sorted(problems, key=lambda p: p.sort_key)
 
 
@@ -1119,14 +1167,14 @@ def _start_worker(checker: ArticleChecker) -> None:
     _WORKER = checker
 
 
-def _check_chunk(chunk: list[list[ArticleFile]]) -> list[Problem]:
+def _check_chunk(chunk: list[list[ArticleFile]]) -> list[Checked]:
     assert _WORKER is not None, "the worker was started without its checker"
     return _WORKER.check(chunk)
 
 
 def _check_all(
     checker: ArticleChecker, groups: list[list[ArticleFile]], jobs: int | None
-) -> list[Problem]:
+) -> list[Checked]:
     workers = worker_count(len(groups), jobs, POOL_THRESHOLD)
     if workers <= 1:
         return checker.check(groups)
@@ -1137,4 +1185,4 @@ def _check_all(
     size = max(25, len(groups) // (workers * 8))
     chunks = [groups[start : start + size] for start in range(0, len(groups), size)]
     with process_pool(workers, _start_worker, (checker,)) as pool:
-        return [problem for found in pool.map(_check_chunk, chunks) for problem in found]
+        return [checked for found in pool.map(_check_chunk, chunks) for checked in found]

@@ -201,7 +201,11 @@ def main_options(
     ] = None,
     no_cache: Annotated[
         bool,
-        typer.Option("--no-cache", help="Read every article file directly, ignoring the index."),
+        typer.Option(
+            "--no-cache",
+            help="Read every article file directly, ignoring the index, and check every "
+            "article again (validate, and the publication gate of export and feed).",
+        ),
     ] = False,
     version: Annotated[
         bool,

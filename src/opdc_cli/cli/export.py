@@ -201,7 +201,7 @@ def export(
     query = build_query(
         site, category, None, lang, since, until, search, missing_lang, tag, sort, reverse, None
     )
-    gate = Gate(site.config, clock.now(site.config.tz))
+    gate = Gate(site.config, clock.now(site.config.tz), cache=site.cache)
     verdicts = (gate.verdict(article) for article in site.articles(query))
     articles = [v.article for v in verdicts if v.published][:limit]
     if fmt is ExportFormat.xlsx and output is None and sys.stdout.isatty():

@@ -119,7 +119,7 @@ def feed(
     from opdc_cli.feed import build_feed, write_file
     from opdc_cli.publish import Gate
 
-    gate = Gate(site.config, clock.now(site.config.tz))
+    gate = Gate(site.config, clock.now(site.config.tz), cache=site.cache)
     data, warnings = build_feed(
         site,
         lang=lang or site.config.primary_language,
@@ -147,7 +147,7 @@ def _write_all(site: Site, folder: Path, limit: int | None, full_content: bool) 
     from opdc_cli.feed import write_feeds
     from opdc_cli.publish import Gate
 
-    gate = Gate(site.config, clock.now(site.config.tz))
+    gate = Gate(site.config, clock.now(site.config.tz), cache=site.cache)
     results = write_feeds(
         site, folder, now=gate.now, limit=limit, full_content=full_content, warn=warn, gate=gate
     )

@@ -18,6 +18,7 @@ from opdc_cli.cli.common import (
     err,
     out,
     site_root,
+    state,
     stdout_is_terminal,
 )
 
@@ -85,6 +86,10 @@ def validate(
     errors (or, with --strict, warnings), 2 for a wrong command line. Every code
     is explained in docs/validate.md.
 
+    An article whose files and media folder have not changed since its last check
+    is not checked again: its result is kept in .opdc/checks.sqlite. --deep, and
+    opdc --no-cache, check everything again.
+
     Examples:
 
       opdc validate
@@ -106,7 +111,9 @@ def validate(
         start = first if first.is_dir() else first.parent
     root = find_site_root(site_root(ctx, site_dir), start=start)
     now = clock.now()
-    result = validate_site(root, given, deep=deep, jobs=jobs, now=now)
+    # opdc --no-cache checks every article again, as --deep does.
+    cache = state(ctx).cache
+    result = validate_site(root, given, deep=deep, jobs=jobs, now=now, cache=cache)
     problems = [p for p in result.problems if verbose or p.severity != "info"]
     if strict:
         problems = [p.as_error() for p in problems]

@@ -106,6 +106,8 @@ class Job:
     sync_each: bool = True
     # A preview (opdc serve --drafts): drafts and scheduled articles get pages too, marked.
     drafts: bool = False
+    # opdc --no-cache: validate's kept results are not used (opdc_cli.checks).
+    cache: bool = True
 
 
 def digest(*parts: object) -> str:
@@ -211,7 +213,7 @@ class Renderer:
     def __init__(self, job: Job) -> None:
         self.job = job
         self.config = job.config
-        self.gate = Gate(job.config, job.now, drafts=job.drafts)
+        self.gate = Gate(job.config, job.now, drafts=job.drafts, cache=job.cache)
         self.output = Output(job.out, force=job.force)
         self._env: jinja2.Environment | None = None
         self._frames: dict[tuple[str, str, str | None], SiteFrame] = {}

@@ -378,5 +378,15 @@ def _start(
     now = now or datetime.now(config.tz)
     templates = site.root / "templates"
     key = global_key(config, templates, with_originals, drafts)
-    job = Job(config, site.media_dir, target, templates, now, with_originals, force, drafts=drafts)
+    job = Job(
+        config,
+        site.media_dir,
+        target,
+        templates,
+        now,
+        with_originals,
+        force,
+        drafts=drafts,
+        cache=site.cache,
+    )
     return _Run(site, target, folder, manifest, report, clean, now, key, job, Listing(target))

@@ -1,0 +1,282 @@
+"""Validate's results for each article, kept while the article has not changed.
+
+Checking an article reads its files, opens its photos and documents: on a big site
+that is most of `opdc validate`, and most of an export, whose publication gate asks
+validate about every article it publishes. What the check finds depends only on:
+
+- the article's files (their path, size, mtime, inode and ctime, as the index
+  compares them),
+- its media folder (every entry's name, kind, size, mtime, inode and ctime, the
+  resize record `.resize.json` included),
+- site.toml's settings and opdc's code (a change to either starts afresh),
+- and, for a published article dated in the future, the time (OPDC501, "scheduled").
+
+So each article's problems are kept in `.opdc/checks.sqlite` under a signature of
+the first two, and reused while they match. A file changed within `index.RACY_NS`
+of being checked may change again unseen within one mtime tick: its result is not
+kept. A problem found at a time before a published article's date (OPDC501) is not
+kept either; a result kept without it is reused only once that date has come, or
+where the time does not count (the publication gate).
+
+The cache only ever saves work: when it cannot be opened or written, everything is
+checked as if it were empty. `opdc validate --no-cache` and `--deep` check
+everything again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+import stat
+import sys
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.util import find_spec
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from opdc_cli import __version__
+from opdc_cli.index import BUSY_TIMEOUT, CACHE_DIR, RACY_NS, make_folder
+
+if TYPE_CHECKING:
+    from opdc_cli.site import SiteConfig
+    from opdc_cli.validate import Problem
+
+DB_NAME = "checks.sqlite"
+SCHEMA_VERSION = 1
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS checks ("
+    " id INTEGER PRIMARY KEY, sig BLOB NOT NULL, scheduled INTEGER, problems TEXT NOT NULL)",
+)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One article's check: its problems, and for a published article its date in
+    microseconds since the epoch (before that time, validate also reports OPDC501)."""
+
+    problems: list[Problem]
+    scheduled: int | None = None
+
+    def timed(self) -> bool:
+        """Whether the result holds a problem that only the time of the check raised."""
+        return any(p.code == "OPDC501" for p in self.problems)
+
+
+def epoch_us(when: datetime) -> int:
+    return int(when.timestamp() * 1_000_000)
+
+
+def code_stamp() -> str:
+    """What the checks' code is: opdc's modules and the libraries that judge photos and
+    documents. A working copy being edited changes no version number."""
+    stamps = [f"schema {SCHEMA_VERSION}", f"opdc {__version__}", f"python {sys.version}"]
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        with contextlib.suppress(OSError):
+            st = path.stat()
+            stamps.append(f"{path.relative_to(package)}:{st.st_size}:{st.st_mtime_ns}")
+    for name in ("PIL", "pypdf"):
+        # find_spec of a top-level name finds the package without importing it.
+        spec = find_spec(name)
+        if spec is not None and spec.origin:
+            with contextlib.suppress(OSError):
+                stamps.append(f"{name}:{os.stat(spec.origin).st_mtime_ns}")
+    return "\n".join(stamps)
+
+
+class Signer:
+    """The signature of an article's files and media folder; None for one that
+    changed too recently to be trusted (or could not be read)."""
+
+    def __init__(self, root: Path, now_ns: int | None = None) -> None:
+        self.media_dir = root / "media"
+        self.cutoff = (time.time_ns() if now_ns is None else now_ns) - RACY_NS
+
+    def sign(self, article_id: int, paths: Sequence[Path]) -> bytes | None:
+        digest = hashlib.blake2b(digest_size=20)
+        try:
+            for path in sorted(paths):
+                if not self._add(digest, str(path), os.stat(path, follow_symlinks=False)):
+                    return None
+            folder = self.media_dir / str(article_id)
+            # The media folder itself (a link is refused), then what it holds.
+            top = os.lstat(self.media_dir) if os.path.lexists(self.media_dir) else None
+            digest.update(b"media-link" if top and stat.S_ISLNK(top.st_mode) else b"media")
+            if os.path.lexists(folder) and not self._add(digest, "", os.lstat(folder)):
+                return None
+            if os.path.isdir(folder) and not os.path.islink(folder):
+                for name, st in _entries(folder):
+                    if not self._add(digest, name, st):
+                        return None
+        except OSError:
+            return None
+        return digest.digest()
+
+    def _add(self, digest: hashlib.blake2b, name: str, st: os.stat_result) -> bool:
+        digest.update(
+            f"{name}\0{st.st_mode}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:"
+            f"{st.st_ctime_ns}\n".encode("utf-8", "surrogateescape")
+        )
+        return st.st_mtime_ns <= self.cutoff and st.st_ctime_ns <= self.cutoff
+
+
+def _entries(folder: Path) -> Iterator[tuple[str, os.stat_result]]:
+    """Every entry under `folder`, hidden ones included, by name relative to it, in
+    sorted order; links are not followed."""
+    pending = [(folder, "")]
+    while pending:
+        directory, prefix = pending.pop()
+        with os.scandir(directory) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
+        for entry in entries:
+            st = entry.stat(follow_symlinks=False)
+            yield prefix + entry.name, st
+            if stat.S_ISDIR(st.st_mode):
+                pending.append((Path(entry.path), prefix + entry.name + "/"))
+
+
+class CheckCache:
+    """The kept results of one site, for one set of settings and one code."""
+
+    def __init__(self, config: SiteConfig) -> None:
+        self.root = config.root
+        self.path = config.root / CACHE_DIR / DB_NAME
+        self.key = f"{code_stamp()}\nsettings {config!r}"
+        self.signer = Signer(config.root)
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+        self._broken = False
+
+    def _connection(self) -> sqlite3.Connection | None:
+        # A connection is never used across fork: export workers open their own.
+        if self._broken:
+            return None
+        if self._conn is not None and self._pid == os.getpid():
+            return self._conn
+        try:
+            self._conn = self._open()
+        except (sqlite3.Error, OSError):
+            with contextlib.suppress(OSError):
+                # A damaged file is started again, once.
+                self.path.unlink()
+            try:
+                self._conn = self._open()
+            except (sqlite3.Error, OSError):
+                self._broken = True
+                return None
+        self._pid = os.getpid()
+        return self._conn
+
+    def _open(self) -> sqlite3.Connection:
+        make_folder(self.path.parent)
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            row = conn.execute("SELECT value FROM meta WHERE key = 'key'").fetchone()
+            if row is None or row[0] != self.key:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("DELETE FROM checks")
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('key', ?)", (self.key,))
+                conn.execute("COMMIT")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def get(self, article_id: int, sig: bytes | None, now: datetime | None) -> list[Problem] | None:
+        """The kept problems of the article, when its signature still matches and the
+        time `now` (None: the time does not count) cannot add OPDC501; else None."""
+        conn = None if sig is None else self._connection()
+        if conn is None:
+            return None
+        try:
+            row = conn.execute(
+                "SELECT sig, scheduled, problems FROM checks WHERE id = ?", (article_id,)
+            ).fetchone()
+        except sqlite3.Error:
+            return None
+        if row is None or row[0] != sig:
+            return None
+        if row[1] is not None and now is not None and epoch_us(now) < row[1]:
+            return None
+        return self._load(row[2])
+
+    def put(self, found: Iterable[tuple[int, bytes | None, Checked]]) -> None:
+        """Keep these results (those with a signature and no OPDC501), in one write."""
+        rows = [
+            (article_id, sig, checked.scheduled, self._dump(checked.problems))
+            for article_id, sig, checked in found
+            if sig is not None and not checked.timed()
+        ]
+        conn = self._connection() if rows else None
+        if conn is None:
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany("INSERT OR REPLACE INTO checks VALUES (?, ?, ?, ?)", rows)
+            conn.execute("COMMIT")
+        except sqlite3.Error:
+            # Busy or read-only: the results are simply worked out again next time.
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+
+    def forget_others(self, ids: Iterable[int]) -> None:
+        """Drop the results of articles other than `ids` (the site's articles now)."""
+        conn = self._connection()
+        if conn is None:
+            return
+        keep = set(ids)
+        try:
+            stored = [row[0] for row in conn.execute("SELECT id FROM checks")]
+            gone = [(i,) for i in stored if i not in keep]
+            if gone:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany("DELETE FROM checks WHERE id = ?", gone)
+                conn.execute("COMMIT")
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        if self._conn is not None and self._pid == os.getpid():
+            self._conn.close()
+        self._conn = None
+
+    def _dump(self, problems: Sequence[Problem]) -> str:
+        return json.dumps(
+            [
+                [
+                    _relative(p.path, self.root),
+                    *(p.line, p.col, p.code, p.severity, p.message, p.article),
+                ]
+                for p in problems
+            ],
+            ensure_ascii=False,
+        )
+
+    def _load(self, text: str) -> list[Problem] | None:
+        from opdc_cli.validate import Problem
+
+        try:
+            return [
+                Problem(self.root / path, line, col, code, severity, message, article)
+                for path, line, col, code, severity, message, article in json.loads(text)
+            ]
+        except (ValueError, TypeError):
+            return None
+
+
+def _relative(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
