@@ -23,6 +23,7 @@ from opdc_cli.cli import app
 from opdc_cli.content import Site
 from opdc_cli.export.site import export_site
 from opdc_cli.model import Photo
+from opdc_cli.store import ArticleFile
 from opdc_cli.validate import Problem, validate_site
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -42,7 +43,7 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Checked:
     seen: Checked = []
     real = validate.ArticleChecker._check_one
 
-    def spy(self: validate.ArticleChecker, files: list[validate.ArticleFile]) -> checks.Checked:
+    def spy(self: validate.ArticleChecker, files: list[ArticleFile]) -> checks.Checked:
         seen.append(files[0].id)
         return real(self, files)
 
@@ -202,7 +203,7 @@ def test_a_file_changed_just_now_is_not_kept(site: Path, monkeypatch: pytest.Mon
     seen: Checked = []
     real = validate.ArticleChecker._check_one
 
-    def spy(self: validate.ArticleChecker, files: list[validate.ArticleFile]) -> checks.Checked:
+    def spy(self: validate.ArticleChecker, files: list[ArticleFile]) -> checks.Checked:
         seen.append(files[0].id)
         return real(self, files)
 
