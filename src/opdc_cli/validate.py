@@ -1057,12 +1057,15 @@ def validate_site(
     selected = [group for article_id, group in sorted(groups.items()) if scope.covers(article_id)]
     kept = CheckCache(checker.config) if cache and not deep else None
     try:
-        problems += _check_kept(checker, selected, jobs, kept)
-        if kept is not None and scope.everything:
-            kept.forget_others(groups)
+        found = _check_all(checker, selected, jobs, kept)
+        if kept is not None:
+            kept.put((f.id, f.sig, f.checked) for f in found if not f.kept)
+            if scope.everything:
+                kept.forget_others(groups)
     finally:
         if kept is not None:
             kept.close()
+    problems += [problem for f in found for problem in f.checked.problems]
     problems += _orphans(root / "media", set(groups), scope)
     problems += _misnamed(root / "articles", scope)
     if config is None:
@@ -1070,31 +1073,6 @@ def validate_site(
         problems = [p for p in problems if p.code != "OPDC114"]
     problems.sort(key=lambda p: p.sort_key)
     return Result(problems, len(selected))
-
-
-def _check_kept(
-    checker: ArticleChecker,
-    groups: list[list[ArticleFile]],
-    jobs: int | None,
-    kept: CheckCache | None,
-) -> list[Problem]:
-    """The problems of `groups`: kept ones where the files did not change, the others
-    checked (and kept)."""
-    if kept is None:
-        return [p for checked in _check_all(checker, groups, jobs) for p in checked.problems]
-    problems: list[Problem] = []
-    todo: list[tuple[list[ArticleFile], bytes | None]] = []
-    for files in groups:
-        sig = kept.signer.sign(files[0].id, [f.path for f in files])
-        found = kept.get(files[0].id, sig, checker.now)
-        if found is None:
-            todo.append((files, sig))
-        else:
-            problems += found
-    results = _check_all(checker, [files for files, _ in todo], jobs)
-    done = zip(todo, results, strict=True)
-    kept.put((files[0].id, sig, checked) for (files, sig), checked in done)
-    return problems + [p for checked in results for p in checked.problems]
 
 
 def check_files(
@@ -1159,30 +1137,63 @@ def _orphans(media_dir: Path, article_ids: set[int], scope: Scope) -> list[Probl
     return problems
 
 
-_WORKER: ArticleChecker | None = None
+@dataclass(frozen=True)
+class Found:
+    """One article's check in a run: its signature, and whether it was kept from before."""
+
+    id: int
+    sig: bytes | None
+    checked: Checked
+    kept: bool
 
 
-def _start_worker(checker: ArticleChecker) -> None:
+def _look_and_check(
+    checker: ArticleChecker, kept: CheckCache | None, groups: list[list[ArticleFile]]
+) -> list[Found]:
+    """The kept results of the articles in `groups` whose files did not change, and a
+    check of the others."""
+    sigs = [
+        (files[0].id, kept.signer.sign(files[0].id, [f.path for f in files]) if kept else None)
+        for files in groups
+    ]
+    known = kept.get_many(sigs, checker.now) if kept else {}
+    found = [Found(i, sig, Checked(known[i]), True) for i, sig in sigs if i in known]
+    todo = [(files, sig) for files, (i, sig) in zip(groups, sigs, strict=True) if i not in known]
+    done = checker.check([files for files, _ in todo])
+    found += [
+        Found(files[0].id, sig, checked, False)
+        for (files, sig), checked in zip(todo, done, strict=True)
+    ]
+    return found
+
+
+_WORKER: tuple[ArticleChecker, CheckCache | None] | None = None
+
+
+def _start_worker(checker: ArticleChecker, kept: CheckCache | None) -> None:
     global _WORKER
-    _WORKER = checker
+    _WORKER = (checker, kept)
 
 
-def _check_chunk(chunk: list[list[ArticleFile]]) -> list[Checked]:
+def _check_chunk(chunk: list[list[ArticleFile]]) -> list[Found]:
     assert _WORKER is not None, "the worker was started without its checker"
-    return _WORKER.check(chunk)
+    return _look_and_check(*_WORKER, chunk)
 
 
 def _check_all(
-    checker: ArticleChecker, groups: list[list[ArticleFile]], jobs: int | None
-) -> list[Checked]:
+    checker: ArticleChecker,
+    groups: list[list[ArticleFile]],
+    jobs: int | None,
+    kept: CheckCache | None,
+) -> list[Found]:
     workers = worker_count(len(groups), jobs, POOL_THRESHOLD)
     if workers <= 1:
-        return checker.check(groups)
+        return _look_and_check(checker, kept, groups)
     # Imported once here, so that forked workers start with them loaded.
     import tomli  # noqa: F401
 
     load_plugins()
     size = max(25, len(groups) // (workers * 8))
     chunks = [groups[start : start + size] for start in range(0, len(groups), size)]
-    with process_pool(workers, _start_worker, (checker,)) as pool:
-        return [checked for found in pool.map(_check_chunk, chunks) for checked in found]
+    with process_pool(workers, _start_worker, (checker, kept)) as pool:
+        return [found for part in pool.map(_check_chunk, chunks) for found in part]
