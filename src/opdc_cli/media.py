@@ -535,7 +535,7 @@ class _Folder:
 
 # The outputs as the manifest names them (its keys), in made_names' order, and what
 # a reason calls each.
-OUTPUT_KEYS = ("web", "thumb", "share")
+_OUTPUT_KEYS = ("web", "thumb", "share")
 _OUTPUT_WORDS = {"web": "web size", "thumb": "thumbnail", "share": "share image"}
 
 
@@ -556,7 +556,7 @@ def _why_stale(
     if src is None:
         return ORIGINAL_MISSING
     made = made_names(name, first=first)
-    outputs = {key: folder.stat(file) for key, file in zip(OUTPUT_KEYS, made, strict=False)}
+    outputs = {key: folder.stat(file) for key, file in zip(_OUTPUT_KEYS, made, strict=False)}
     if outputs["web"] is None and outputs["thumb"] is None:
         return "not made yet"
     missing = [key for key, found in outputs.items() if found is None]
