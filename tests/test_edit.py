@@ -467,10 +467,17 @@ def test_media_clean_removes_only_unused_originals_under_opdcs_names(
 ) -> None:
     root = one_photo_site(make_site, make_article, "toml")
     folder = root / "media" / str(ID)
-    orphans = [f"img{ID}_4.jpg", f"img{ID}_4_resize.jpg", f"img{ID}_4_thumb.jpg", f"img{ID}_5.png"]
+    orphans = [
+        f"img{ID}_4.jpg",
+        f"img{ID}_4_resize.jpg",
+        f"img{ID}_4_thumb.jpg",
+        f"img{ID}_4_share.jpg",
+        f"img{ID}_5.png",
+    ]
     kept = [
         f"img{ID}_1.jpg",  # used
         f"img{ID}_1_resize.jpg",  # the web size of a used photo
+        f"img{ID}_1_share.jpg",  # the share image of the first photo
         f"img{ID}_6.JPG",  # not a name opdc gives
         "img1002_1.jpg",  # another article's name
         f"img{ID}_07.jpg",  # not canonical
@@ -487,7 +494,7 @@ def test_media_clean_removes_only_unused_originals_under_opdcs_names(
     assert dry.exit_code == 0, dry.output
     listed = sorted(Path(line).name for line in dry.stdout.splitlines())
     assert listed == sorted([*orphans, temp.name])
-    assert "would remove 5 file(s)" in dry.stderr
+    assert "would remove 6 file(s)" in dry.stderr
     assert all((folder / name).exists() for name in orphans)
     done = runner.invoke(app, ["--site", str(root), "media", "clean", str(ID)])
     assert done.exit_code == 0, done.output
@@ -505,6 +512,39 @@ def test_validate_points_unused_originals_to_media_clean(
     assert found[f"img{ID}_3.jpg"]["severity"] == "warning"
     assert f"opdc media clean {ID}" in found[f"img{ID}_3.jpg"]["message"]
     assert "media clean" not in found["stage.jpg"]["message"]
+
+
+def test_the_share_image_of_a_photo_no_longer_first_goes_with_media_clean(
+    make_site: MakeSite, make_article: MakeArticle, runner: CliRunner
+) -> None:
+    photos = tuple(
+        Photo(f"img{ID}_{n}.jpg", {"th": f"ภาพ {n}", "en": f"Photo {n}"}) for n in (1, 2)
+    )
+    root = make_site([make_article(ID, photos=photos)])
+    for photo in photos:
+        write_jpeg(root / "media" / str(ID) / photo.file)
+    assert runner.invoke(app, ["--site", str(root), "media", "resize"]).exit_code == 0
+    folder = root / "media" / str(ID)
+    validate = ["--site", str(root), "validate", "--format", "json"]
+    assert not [
+        p for p in json.loads(runner.invoke(app, validate).stdout) if p["code"] == "OPDC309"
+    ]
+
+    # The second photo becomes the first: its share image is made, the old one unused.
+    site = Site.open(root)
+    article = site.article(ID)
+    site.save(replace(article, photos=article.photos[::-1]))
+    assert runner.invoke(app, ["--site", str(root), "media", "resize"]).exit_code == 0
+    assert (folder / f"img{ID}_2_share.jpg").is_file()
+    found = [p for p in json.loads(runner.invoke(app, validate).stdout) if p["code"] == "OPDC309"]
+    assert [Path(p["path"]).name for p in found] == [f"img{ID}_1_share.jpg"]
+    assert f"opdc media clean {ID}" in found[0]["message"]
+    done = runner.invoke(app, ["--site", str(root), "media", "clean", str(ID)])
+    assert done.exit_code == 0, done.output
+    assert not (folder / f"img{ID}_1_share.jpg").exists()
+    assert (folder / f"img{ID}_1_resize.jpg").is_file()  # still used by the second photo
+    result = runner.invoke(app, validate)
+    assert not [p for p in json.loads(result.stdout) if p["code"] in ("OPDC308", "OPDC309")]
 
 
 def run_and_kill(command: list[str], delay: float) -> None:

@@ -351,6 +351,9 @@ def test_the_jsonl_round_trip_is_byte_identical_on_the_sample_site(
     fresh = tmp_path / "fresh"
     (fresh / "articles").mkdir(parents=True)
     (fresh / "site.toml").write_bytes((sample_site / "site.toml").read_bytes())
+    # site.toml's [html] share_image belongs to the site, not to an article.
+    (fresh / "media").mkdir()
+    (fresh / "media" / "share.jpg").write_bytes((sample_site / "media" / "share.jpg").read_bytes())
     media = str(sample_site / "media")
     code, _, err = run(fresh, "import", "jsonl", "-", "--media-dir", media, input=exported)
     assert code == 0, err

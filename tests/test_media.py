@@ -344,6 +344,123 @@ def test_a_large_jpeg_is_decoded_at_reduced_scale_and_still_sharp_enough() -> No
     assert (thumb.width, thumb.height) == (80, 60)
 
 
+# --- the share image -----------------------------------------------------------------
+
+
+def _bands(size: tuple[int, int], colors: list[tuple[int, int, int]], across: bool) -> Image.Image:
+    """Three equal bands of `colors`, side by side (`across`) or one above the other."""
+    image = Image.new("RGB", size, colors[0])
+    width, height = size
+    for n, color in enumerate(colors):
+        if across:
+            image.paste(color, (n * width // 3, 0, (n + 1) * width // 3, height))
+        else:
+            image.paste(color, (0, n * height // 3, width, (n + 1) * height // 3))
+    return image
+
+
+RED, GREEN, BLUE = (220, 30, 30), (30, 200, 60), (30, 40, 220)
+
+
+@pytest.mark.parametrize(
+    ("size", "across"),
+    [
+        ((4000, 3000), None),  # a camera's photo, of noise: the hardest to compress
+        ((900, 3000), False),  # tall: the middle band fills the share image
+        ((5000, 700), True),  # wide: the same, across
+        ((300, 200), None),  # smaller than a share image: enlarged to fill it
+    ],
+)
+def test_the_first_photo_gets_a_1200x630_jpeg_share_image_under_300_kb(
+    make_site: MakeSite,
+    make_article: MakeArticle,
+    runner: CliRunner,
+    size: tuple[int, int],
+    across: bool | None,
+) -> None:
+    names = [f"img{ID}_1.jpg", f"img{ID}_2.jpg"]
+    root = _photo_site(make_site, make_article, names)
+    folder = _folder(root)
+    if across is None and size[0] > 1000:
+        _noise_jpeg(folder / names[0], size)
+    elif across is None:
+        _jpeg(folder / names[0], size=size, color=GREEN)
+    else:
+        _save(_bands(size, [RED, GREEN, BLUE], across), folder / names[0], "JPEG", quality=95)
+    _jpeg(folder / names[1])
+
+    result = _resize(runner, root)
+    assert result.exit_code == 0, result.output
+    share = folder / f"img{ID}_1_share.jpg"
+    image = _open_output(share)
+    assert image.size == (1200, 630) and image.mode == "RGB"
+    assert share.stat().st_size < 300_000
+    assert not image.getexif() and "icc_profile" not in image.info
+    if across is not None or size[0] < 1000:
+        # Cut to the middle: no red or blue band shows, only the centre's green.
+        for point in ((5, 5), (600, 315), (1194, 624), (5, 624), (1194, 5)):
+            assert _close(image.getpixel(point), GREEN), (point, image.getpixel(point))
+    # Only the first photo has one, and the manifest records it beside the others.
+    assert not (folder / f"img{ID}_2_share.jpg").exists()
+    entries = json.loads((folder / MANIFEST).read_text())["photos"]
+    assert entries[names[0]]["share"] == {
+        "file": share.name,
+        "bytes": share.stat().st_size,
+        "width": 1200,
+        "height": 630,
+    }
+    assert "share" not in entries[names[1]]
+    assert "made 0, skipped 2" in _resize(runner, root).stderr
+
+
+def test_a_noisy_photo_steps_the_share_quality_down_until_it_fits() -> None:
+    bands = [Image.effect_noise((1200, 630), 80) for _ in range(3)]
+    buffer = io.BytesIO()
+    Image.merge("RGB", bands).save(buffer, "JPEG", quality=95)
+    settings = MediaSettings(quality=95)
+    share = media.render_share(buffer.getvalue(), settings)
+    assert (share.width, share.height) == (1200, 630)
+    assert len(share.data) < 300_000
+    # At the site's own quality it would not have fitted.
+    at_site_quality = io.BytesIO()
+    Image.open(io.BytesIO(share.data)).save(at_site_quality, "JPEG", quality=95)
+    assert len(at_site_quality.getvalue()) > 300_000
+
+
+def test_changing_or_reordering_the_first_photo_remakes_the_share_image(
+    make_site: MakeSite, make_article: MakeArticle, runner: CliRunner
+) -> None:
+    names = [f"img{ID}_1.jpg", f"img{ID}_2.jpg"]
+    root = _photo_site(make_site, make_article, names)
+    folder = _folder(root)
+    _jpeg(folder / names[0], size=(800, 600), color=RED)
+    _jpeg(folder / names[1], size=(800, 600), color=BLUE)
+    assert _resize(runner, root).exit_code == 0
+    site = Site.open(root)
+    article = site.article(ID)
+    assert media.stale_outputs(site, article) == []
+
+    _jpeg(folder / names[0], size=(800, 600), color=GREEN)
+    stale = media.stale_outputs(site, article)
+    assert [(s.photo.file, s.reason) for s in stale] == [(names[0], "the original changed")]
+    assert "made 1, skipped 1" in _resize(runner, root).stderr
+    assert _close(_open_output(folder / f"img{ID}_1_share.jpg").getpixel((600, 315)), GREEN)
+
+    (folder / f"img{ID}_1_share.jpg").unlink()
+    stale = media.stale_outputs(site, article)
+    assert [(s.photo.file, s.reason) for s in stale] == [(names[0], "the share image is missing")]
+    assert "made 1, skipped 1" in _resize(runner, root).stderr
+
+    # The second photo becomes the first: it gets its share image.
+    swapped = replace(article, photos=article.photos[::-1])
+    stale = media.stale_outputs(site, swapped)
+    assert [(s.photo.file, s.reason) for s in stale] == [(names[1], "the share image is missing")]
+    report = media.run_resize(site, media.plan_resize(site, [swapped]), workers=1)
+    assert (report.made, report.skipped) == (1, 1)
+    assert _close(_open_output(folder / f"img{ID}_2_share.jpg").getpixel((600, 315)), BLUE)
+    assert media.stale_outputs(site, swapped) == []
+
+
 # --- failures ----------------------------------------------------------------------
 
 

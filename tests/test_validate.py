@@ -30,6 +30,7 @@ from typer.testing import CliRunner
 from opdc_cli import store
 from opdc_cli.cli import app
 from opdc_cli.errors import OpdcError
+from opdc_cli.gallery import made_names
 from opdc_cli.report import github_lines, json_text, summary, text_lines
 from opdc_cli.scaffold import init_site
 from opdc_cli.site import check_config
@@ -89,9 +90,10 @@ EXPECTED = {
 
 
 def _outputs(original: Path) -> None:
-    """The web size and thumbnail of `original`, newer than it (as a resize leaves them)."""
-    for suffix in ("_resize.jpg", "_thumb.jpg"):
-        made = write_jpeg(original.with_name(original.stem + suffix))
+    """The web size and thumbnail of `original` (and its share image, if it is its
+    article's first photo, img<id>_1), newer than it (as a resize leaves them)."""
+    for name in made_names(original.name, first=original.stem.endswith("_1")):
+        made = write_jpeg(original.with_name(name))
         stat = original.stat()
         os.utime(made, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**10))
 

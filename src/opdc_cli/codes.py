@@ -20,6 +20,7 @@ CODES: dict[str, Code] = {
     "OPDC001": Code("error", "an unknown key in site.toml"),
     "OPDC002": Code("error", "a site.toml key has the wrong type or value"),
     "OPDC003": Code("error", "site.toml cannot be read"),
+    "OPDC004": Code("error", "the [html] share_image is missing or not a JPEG or PNG"),
     # one article file
     "OPDC100": Code("error", "the file cannot be read"),
     "OPDC101": Code("error", "TOML syntax error"),

@@ -1,9 +1,11 @@
 """Photo naming and the gallery data: what the page lists under "รูปภาพ".
 
 Originals are `media/<id>/img<id>_<n>.<ext>`; the web size is
-`img<id>_<n>_resize.jpg` and the thumbnail `img<id>_<n>_thumb.jpg` beside it.
-`media/<id>/.resize.json`, written by `opdc media resize`, records what each
-output was made from and its pixel size.
+`img<id>_<n>_resize.jpg` and the thumbnail `img<id>_<n>_thumb.jpg` beside it, and
+the article's first photo also gets its share image, `img<id>_<n>_share.jpg`
+(what a shared link shows: SHARE_SIZE, cropped to fill). `media/<id>/.resize.json`,
+written by `opdc media resize`, records what each output was made from and its
+pixel size. `made_names` is the one list of what is made from a photo.
 """
 
 from __future__ import annotations
@@ -69,6 +71,25 @@ def web_name(original: str) -> str:
 
 def thumb_name(original: str) -> str:
     return f"{PurePosixPath(original).stem}_thumb.jpg"
+
+
+# The share image: what OpenGraph and Twitter cards show best (1.91:1), kept under
+# the size chat apps fetch without giving up.
+SHARE_SIZE = (1200, 630)
+SHARE_MAX_BYTES = 300_000
+
+
+def share_name(original: str) -> str:
+    """`img26461_1.jpg` -> `img26461_1_share.jpg`: made for an article's first photo."""
+    return f"{PurePosixPath(original).stem}_share.jpg"
+
+
+def made_names(original: str, *, first: bool = True) -> tuple[str, ...]:
+    """The files `opdc media resize` makes from photo `original`: its web size and
+    thumbnail, and its share image when it is the article's `first` photo. With the
+    default, every file that can be made from it (what `media clean` may remove)."""
+    names = (web_name(original), thumb_name(original))
+    return (*names, share_name(original)) if first else names
 
 
 def format_kb(size: int) -> str:
@@ -195,11 +216,17 @@ class GalleryItem:
     thumb_bytes: int | None = None
     thumb_width: int | None = None
     thumb_height: int | None = None
+    # The first photo's share image (`share_name`), when it is made: its pixels.
+    share: tuple[int, int] | None = None
 
     @property
     def ready(self) -> bool:
         """The web size exists (made by `opdc media resize`)."""
         return self.web_bytes is not None
+
+    @property
+    def share_file(self) -> str:
+        return share_name(self.original)
 
     @property
     def size_label(self) -> str:
@@ -280,7 +307,7 @@ def gallery(media_dir: Path, article: Article) -> list[GalleryItem]:
         ]
     manifest = read_manifest(folder) if article.photos else {}
     items = []
-    for photo in article.photos:
+    for number, photo in enumerate(article.photos):
         web = web_name(photo.file)
         thumb = thumb_name(photo.file)
         size = _size_in(folder, real_folder, article.id, web)
@@ -288,6 +315,11 @@ def gallery(media_dir: Path, article: Article) -> list[GalleryItem]:
         recorded = manifest.get(photo.file)
         dims = _dimensions(folder / web, size, recorded, "web")
         thumb_dims = _dimensions(folder / thumb, thumb_size, recorded, "thumb")
+        share = None
+        if number == 0:
+            share_file = share_name(photo.file)
+            share_size = _size_in(folder, real_folder, article.id, share_file)
+            share = _dimensions(folder / share_file, share_size, recorded, "share")
         items.append(
             GalleryItem(
                 photo=photo,
@@ -300,6 +332,7 @@ def gallery(media_dir: Path, article: Article) -> list[GalleryItem]:
                 thumb_bytes=thumb_size,
                 thumb_width=thumb_dims[0] if thumb_dims else None,
                 thumb_height=thumb_dims[1] if thumb_dims else None,
+                share=share,
             )
         )
     return items

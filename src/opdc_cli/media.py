@@ -49,10 +49,14 @@ from opdc_cli.fsutil import (
 from opdc_cli.gallery import MANIFEST as MANIFEST
 from opdc_cli.gallery import (
     ORIGINAL_RE,
+    SHARE_MAX_BYTES,
+    SHARE_SIZE,
     check_media_name,
+    made_names,
     media_path,
     original_name,
     read_manifest,
+    share_name,
     thumb_name,
     unused_originals,
     web_name,
@@ -104,7 +108,7 @@ DRAFT_GAP = 1.4
 # with reduce() down to this many times the output size, then resampled.
 REDUCING_GAP = 2.0
 LOCK_FILE = "media.lock"
-_TEMP_RE = re.compile(r"^\.(img\d+_\d+_(resize|thumb)\.jpg|\.resize\.json)\..+\.tmp$")
+_TEMP_RE = re.compile(r"^\.(img\d+_\d+_(resize|thumb|share)\.jpg|\.resize\.json)\..+\.tmp$")
 # Two reasons _why_stale gives that callers tell apart from the others.
 NOT_RECORDED = "not recorded"
 ORIGINAL_MISSING = "the original is missing"
@@ -410,9 +414,10 @@ class CleanReport:
 
 def leftovers(site: Site, article_id: int, hint: Sequence[Path] = ()) -> list[Path]:
     """What interrupted opdc commands left of article `article_id`: originals under
-    opdc's names that the article does not use, their web sizes and thumbnails, and
-    stale temporary files in its media folder and beside its files. Takes the
-    article's lock (an add still running is waited for, a killed change finished)."""
+    opdc's names that the article does not use, what was made from them (and the
+    share image of a photo no longer the first), and stale temporary files in its
+    media folder and beside its files. Takes the article's lock (an add still
+    running is waited for, a killed change finished)."""
     from opdc_cli.documents import unused_attachments
 
     with site.edit(article_id, hint) as editing:
@@ -420,24 +425,25 @@ def leftovers(site: Site, article_id: int, hint: Sequence[Path] = ()) -> list[Pa
         folder = site.media_folder(article_id)
         used = {photo.file for photo in article.photos}
         used.update(attachment.file for attachment in article.attachments)
-        used.update(name for photo in article.photos for name in _made_from(photo.file))
+        used.update(
+            name
+            for number, photo in enumerate(article.photos)
+            for name in made_names(photo.file, first=number == 0)
+        )
         try:
             with os.scandir(folder) as entries:
                 names = [e.name for e in entries if e.is_file(follow_symlinks=False)]
         except OSError:
             names = []
         found = []
-        for original in unused_originals(article_id, names, used):
-            found.append(folder / original)
-            found += [folder / n for n in _made_from(original) if n in names and n not in used]
+        unused = unused_originals(article_id, names, used)
+        found += [folder / original for original in unused]
+        for original in (*unused, *(photo.file for photo in article.photos)):
+            found += [folder / n for n in made_names(original) if n in names and n not in used]
         found += [folder / n for n in unused_attachments(article_id, names, used)]
         found += stale_temps(folder)
         found += stale_leftovers(editing.folder, article_id)
         return found
-
-
-def _made_from(original: str) -> tuple[str, str]:
-    return web_name(original), thumb_name(original)
 
 
 def clean_media(
@@ -527,10 +533,21 @@ class _Folder:
         return _stat(media_path(self.media_dir, self.article_id, name))
 
 
+# The outputs as the manifest names them (its keys), in made_names' order, and what
+# a reason calls each.
+_OUTPUT_KEYS = ("web", "thumb", "share")
+_OUTPUT_WORDS = {"web": "web size", "thumb": "thumbnail", "share": "share image"}
+
+
 def _why_stale(
-    folder: _Folder, name: str, entry: Mapping[str, Any] | None, wanted: dict[str, int]
+    folder: _Folder,
+    name: str,
+    entry: Mapping[str, Any] | None,
+    wanted: dict[str, int],
+    first: bool = False,
 ) -> str | None:
-    """Why the outputs of photo `name` must be made again, None when they are up to date.
+    """Why the outputs of photo `name` (the share image too when it is the article's
+    `first`) must be made again, None when they are up to date.
 
     NOT_RECORDED: the outputs exist, newer than the original, but the manifest does
     not say how they were made. Raises OpdcError for a file that leaves media/<id>/.
@@ -538,18 +555,21 @@ def _why_stale(
     src = folder.stat(name)
     if src is None:
         return ORIGINAL_MISSING
-    web, thumb = folder.stat(web_name(name)), folder.stat(thumb_name(name))
-    if web is None and thumb is None:
+    made = made_names(name, first=first)
+    outputs = {key: folder.stat(file) for key, file in zip(_OUTPUT_KEYS, made, strict=False)}
+    if outputs["web"] is None and outputs["thumb"] is None:
         return "not made yet"
-    if web is None or thumb is None:
-        return f"the {'web size' if web is None else 'thumbnail'} is missing"
-    newer = web.st_mtime_ns >= src.st_mtime_ns and thumb.st_mtime_ns >= src.st_mtime_ns
+    missing = [key for key, found in outputs.items() if found is None]
+    if missing:
+        return f"the {_OUTPUT_WORDS[missing[0]]} is missing"
+    stats = [found for found in outputs.values() if found is not None]
+    newer = all(found.st_mtime_ns >= src.st_mtime_ns for found in stats)
     if entry is None:
         return NOT_RECORDED if newer else "older than the original"
     if entry.get("settings") != wanted:
         return "made with other settings"
-    recorded = (_dig(entry, "web", "bytes"), _dig(entry, "thumb", "bytes"))
-    if recorded != (web.st_size, thumb.st_size):
+    recorded = [_dig(entry, key, "bytes") for key in outputs]
+    if recorded != [found.st_size for found in stats]:
         return "changed since they were made"
     if _dig(entry, "original", "bytes") != src.st_size:
         return "the original changed"
@@ -597,9 +617,10 @@ def stale_outputs(where: Site | SiteConfig, article: Article) -> list[StaleOutpu
     manifest = read_manifest(folder.path)
     wanted = settings_record(settings)
     stale = []
-    for photo in article.photos:
+    for number, photo in enumerate(article.photos):
         try:
-            reason = _why_stale(folder, photo.file, manifest.get(photo.file), wanted)
+            entry = manifest.get(photo.file)
+            reason = _why_stale(folder, photo.file, entry, wanted, first=number == 0)
         except OpdcError:
             continue
         if reason not in (None, NOT_RECORDED, ORIGINAL_MISSING):
@@ -612,7 +633,7 @@ def stale_outputs(where: Site | SiteConfig, article: Article) -> list[StaleOutpu
 
 @dataclass(frozen=True)
 class Job:
-    """One photo to make the outputs of."""
+    """One photo to make the outputs of (`share`: the article's first photo's share image)."""
 
     article_id: int
     name: str
@@ -620,6 +641,7 @@ class Job:
     web: Path
     thumb: Path
     reason: str
+    share: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -653,14 +675,15 @@ def plan_resize(
     for article in sorted(articles, key=lambda a: a.id):
         folder = _Folder(media_dir, article.id)
         manifest = {} if force else read_manifest(folder.path)
-        for photo in article.photos:
+        for number, photo in enumerate(article.photos):
             name = photo.file
+            first = number == 0
             try:
                 reason: str | None
                 if force:
                     reason = ORIGINAL_MISSING if folder.stat(name) is None else "--force"
                 else:
-                    reason = _why_stale(folder, name, manifest.get(name), wanted)
+                    reason = _why_stale(folder, name, manifest.get(name), wanted, first)
                 if reason == ORIGINAL_MISSING:
                     raise OpdcError(
                         f"the original is missing: put the photo there, or remove it "
@@ -671,7 +694,8 @@ def plan_resize(
                 if reason is not None:
                     original = folder.path_of(name)
                     web, thumb = folder.path_of(web_name(name)), folder.path_of(thumb_name(name))
-                    plan.jobs.append(Job(article.id, name, original, web, thumb, reason))
+                    share = folder.path_of(share_name(name)) if first else None
+                    plan.jobs.append(Job(article.id, name, original, web, thumb, reason, share))
             except OpdcError as exc:
                 plan.failures.append(Failure(article.id, name, exc))
                 continue
@@ -836,6 +860,49 @@ def render(data: bytes, settings: MediaSettings) -> tuple[Rendered, Rendered]:
         return _output(web, settings.quality), _output(thumb, settings.quality)
 
 
+# --- the share image ------------------------------------------------------------------
+
+# The share image's JPEG quality steps down from media.quality by this much until
+# the file is under SHARE_MAX_BYTES; a photo of pure noise fits at 40.
+SHARE_QUALITY_STEP = 5
+SHARE_LOWEST_QUALITY = 20
+
+
+def render_share(data: bytes, settings: MediaSettings) -> Rendered:
+    """The share image of an original's bytes: SHARE_SIZE, the photo scaled to cover
+    it (a small one enlarged) and cut to its middle, upright, in sRGB; a JPEG under
+    SHARE_MAX_BYTES. Its own decode, at reduced scale: one photo per article has one.
+    Raises _Refused for unusable images."""
+    from PIL import Image, ImageOps
+
+    width, height = SHARE_SIZE
+    with pillow_limits(settings.max_pixels), _open(io.BytesIO(data), settings.max_pixels) as im:
+        upright_width, upright_height = _upright_size(im, _orientation(im))
+        if im.format in ("JPEG", "MPO"):
+            scale = max(width / upright_width, height / upright_height) * DRAFT_GAP
+            im.draft("RGB", (math.ceil(im.width * scale), math.ceil(im.height * scale)))
+        icc = im.info.get("icc_profile")
+        _load(im)
+        try:
+            # Turned upright only (never resized: the width given is its own).
+            image = _upright(_working_mode(im), max(im.size), _orientation(im))
+            image = ImageOps.fit(image, SHARE_SIZE, Image.Resampling.LANCZOS)
+            image = _to_srgb(image, icc)
+        except ValueError as exc:
+            raise _Refused(f"cannot convert the image: {_reason(exc)}", _IMAGE_ERROR) from None
+    return Rendered(_small_enough(image, settings.quality), width, height)
+
+
+def _small_enough(image: PILImage.Image, quality: int) -> bytes:
+    """The image as a JPEG under SHARE_MAX_BYTES, at the highest quality (in steps down
+    from `quality`) that gets it there; at SHARE_LOWEST_QUALITY if none does."""
+    while True:
+        data = _encode(image, quality)
+        if len(data) < SHARE_MAX_BYTES or quality <= SHARE_LOWEST_QUALITY:
+            return data
+        quality = max(SHARE_LOWEST_QUALITY, quality - SHARE_QUALITY_STEP)
+
+
 # --- originals without their metadata (export --with-originals) ----------------------
 
 # JPEG segments kept in a published original: what decoding needs (JFIF, the colour
@@ -927,7 +994,7 @@ def _saved_without_metadata(image: PILImage.Image) -> bytes:
 
 
 def make_outputs(job: Job, settings: MediaSettings) -> Outcome:
-    """Make one photo's web size and thumbnail, each written atomically.
+    """Make one photo's web size and thumbnail (and share image), each written atomically.
 
     Never raises for a bad image or a failed write: the Outcome carries the error.
     """
@@ -938,13 +1005,16 @@ def make_outputs(job: Job, settings: MediaSettings) -> Outcome:
         return Outcome(job, error=OpdcError(message, job.original, code=_MISSING_ERROR))
     try:
         web, thumb = render(data, settings)
+        made = [("web", job.web, web), ("thumb", job.thumb, thumb)]
+        if job.share is not None:
+            made.append(("share", job.share, render_share(data, settings)))
     except _Refused as refused:
         return Outcome(job, error=OpdcError(refused.message, job.original, code=refused.code))
     entry: dict[str, Any] = {
         "original": {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()},
         "settings": settings_record(settings),
     }
-    for key, path, output in (("web", job.web, web), ("thumb", job.thumb, thumb)):
+    for key, path, output in made:
         try:
             atomic_write(path, output.data)
         except OSError as exc:

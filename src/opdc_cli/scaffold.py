@@ -70,9 +70,11 @@ limit = 20
 excerpt_length = 280
 logo = ""
 
-# The static site: articles per index page.
+# The static site: articles per index page, and the image a shared link shows for
+# a page without a photo (a JPEG or PNG in the site folder, e.g. "media/share.jpg").
 [html]
 page_size = 20
+share_image = ""
 
 # The page footer.
 [footer]

@@ -63,6 +63,9 @@ class FeedSettings:
 @dataclass(frozen=True)
 class HtmlSettings:
     page_size: int = 20
+    # The image a shared link shows for a page without a photo of its own (a path
+    # inside the site folder, a JPEG or PNG; export/meta.default_image reads it).
+    share_image: str = ""
 
 
 @dataclass(frozen=True)
@@ -308,6 +311,14 @@ def _url(value: str) -> str | None:
     return "must be an http(s) URL such as 'https://www.example.go.th/'"
 
 
+def _site_file(value: str) -> str | None:
+    """A file named from site.toml stays in the site folder: relative, `/` separators."""
+    absolute = value.startswith("/") or re.match(r"^[A-Za-z]:", value) is not None
+    if not absolute and "\\" not in value and ".." not in value.split("/"):
+        return None
+    return "must be a path inside the site folder with / separators, such as 'media/share.jpg'"
+
+
 TOP_KEYS = {
     "languages",
     "timezone",
@@ -424,8 +435,10 @@ def _html(checker: _Checker, data: Mapping[str, Any]) -> HtmlSettings:
     table = checker.table(data, (), "html")
     here: KeyPath = ("html",)
     checker.known(table, here, set(HtmlSettings.__dataclass_fields__))
+    default = HtmlSettings()
     return HtmlSettings(
-        page_size=checker.value(table, here, "page_size", int, HtmlSettings().page_size, _positive)
+        page_size=checker.value(table, here, "page_size", int, default.page_size, _positive),
+        share_image=checker.value(table, here, "share_image", str, default.share_image, _site_file),
     )
 
 

@@ -30,11 +30,10 @@ from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.gallery import (
     check_media_name,
     jpeg_size,
+    made_names,
     media_path,
     real_media_folder,
-    thumb_name,
     unused_originals,
-    web_name,
 )
 from opdc_cli.links import link_problems
 from opdc_cli.media import (
@@ -666,7 +665,7 @@ class ArticleChecker:
             if kind != "photos":
                 self._attachment(located, index, name, texts, ok)
                 continue
-            made = (web_name(name), thumb_name(name))
+            made = made_names(name, first=index == 0)
             referenced.update(made)
             usable = ok and self._image(source, parts, article.id, folder / name, name)
             if usable and not _fresh(name, made, listing):
@@ -677,7 +676,10 @@ class ArticleChecker:
         unused = sorted(set(listing.files) - referenced)
         cleanable = set(unused_originals(article.id, unused, referenced))
         cleanable.update(unused_attachments(article.id, unused, referenced))
-        cleanable.update(name for o in list(cleanable) for name in (web_name(o), thumb_name(o)))
+        # What was made from an unused original, or the share image of a photo no
+        # longer the first: `media clean` removes those too.
+        photos = [photo.file for photo in article.photos]
+        cleanable.update(name for o in [*cleanable, *photos] for name in made_names(o))
         for name in unused:
             fix = (
                 f"run 'opdc media clean {article.id}' (an interrupted 'opdc media add' left it?)"
@@ -809,13 +811,13 @@ class ArticleChecker:
                     parts,
                     "OPDC308",
                     "warning",
-                    f"the web size and thumbnail of {stale.photo.file} are out of date "
+                    f"the resized copies of {stale.photo.file} are out of date "
                     f"({stale.reason}): run opdc media resize {article.id}",
                     article.id,
                 )
 
 
-def _fresh(name: str, made: tuple[str, str], listing: Listing) -> bool:
+def _fresh(name: str, made: tuple[str, ...], listing: Listing) -> bool:
     """The outputs `made` of photo `name` exist and are newer than it, and no manifest
     says otherwise: what media.stale_outputs would conclude, without its work."""
     if listing.manifest:
@@ -1047,6 +1049,8 @@ def validate_site(
     # A broken site.toml concerns every article, so it is reported whatever was named.
     if scope.everything or scope.site_file or config is None:
         problems += [from_error(error) for error in config_errors]
+    if config is not None and (scope.everything or scope.site_file):
+        problems += _share_image(config)
     checker = ArticleChecker(config or SiteConfig.fallback(root), deep, now)
     files = store.scan(root / "articles")
     groups, clashes = store.group(files)
@@ -1073,6 +1077,24 @@ def validate_site(
         problems = [p for p in problems if p.code != "OPDC114"]
     problems.sort(key=lambda p: p.sort_key)
     return Result(problems, len(selected))
+
+
+def _share_image(config: SiteConfig) -> list[Problem]:
+    """site.toml's [html] share_image: a JPEG or PNG in the site (meta.default_image,
+    the export's own reading of it), reported at its key."""
+    from opdc_cli.export.meta import default_image
+
+    try:
+        default_image(config)
+    except OpdcError as exc:
+        try:
+            text = config.path.read_text(encoding="utf-8")
+            place = locate(key_positions(text), ("html", "share_image"))
+        except (OSError, UnicodeDecodeError):
+            place = None
+        line, col = place if place else (None, None)
+        return [from_error(OpdcError(exc.message, config.path, line, col, exc.code))]
+    return []
 
 
 def check_files(

@@ -287,6 +287,8 @@ def resize(
 ) -> None:
     """Make each photo's web size (imgID_N_resize.jpg) and thumbnail (imgID_N_thumb.jpg).
 
+    An article's first photo also gets its share image (imgID_N_share.jpg, 1200x630,
+    cropped to fill, under 300 kB): what a shared link to the article shows.
     Widths and JPEG quality come from the media table of site.toml. Orientation is applied
     from EXIF, then all metadata (GPS, camera serial) is dropped; colours end up
     in sRGB. Photos whose outputs are up to date, made with the same settings,
@@ -342,7 +344,8 @@ def clean(
     """Remove what interrupted commands left: unused photos under opdc's names, temp files.
 
     Removes only originals named imgID_N.ext (the names 'opdc media add' gives) that
-    the article does not list, their _resize and _thumb files, and temporary files
+    the article does not list, their _resize, _thumb and _share files (and the _share
+    file of a photo no longer the article's first), and temporary files
     of opdc processes that no longer run. Nothing else is ever removed: a photo you
     copied in under another name stays (opdc validate lists it). Prints each path.
 

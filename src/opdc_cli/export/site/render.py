@@ -108,6 +108,8 @@ class Job:
     drafts: bool = False
     # opdc --no-cache: validate's kept results are not used (opdc_cli.checks).
     cache: bool = True
+    # site.toml's [html] share_image as this export publishes it (meta.default_image).
+    share_image: meta.ShareImage | None = None
 
 
 def digest(*parts: object) -> str:
@@ -349,6 +351,9 @@ class Renderer:
             )
         ready = [item for item in items if item.ready]
         media: list[str] = []
+        shared = meta.share_file(ready)
+        if shared is not None:
+            media.append(urls.media_path(article.id, shared.share_file))
         for item in ready:
             media.append(urls.media_path(article.id, item.web))
             if item.thumb_bytes is not None:
@@ -398,7 +403,9 @@ class Renderer:
                 )  # fmt: skip
                 page = _with_meta(
                     replace(page, draft=draft),
-                    meta.article_meta(config, article, lang, files.ready, canonical),
+                    meta.article_meta(
+                        config, article, lang, files.ready, canonical, self.job.share_image
+                    ),
                 )
                 gallery = _gallery_view(
                     article, lang, page.root, chunk, number, len(chunks), len(files.ready), size
@@ -576,7 +583,9 @@ class Renderer:
             lang, path, title, others, category, config.description.get(lang, ""),
             urls.url(config, urls.index_path(lang, number, category)),
         )  # fmt: skip
-        page = _with_meta(page, meta.index_meta(config, lang, title, page.canonical))
+        page = _with_meta(
+            page, meta.index_meta(config, lang, title, page.canonical, self.job.share_image)
+        )
         root = page.root
 
         def href(number: int) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from opdc_cli import __version__
 from opdc_cli.content import Site
 from opdc_cli.errors import OpdcError, UsageError
-from opdc_cli.export import sitemap
+from opdc_cli.export import meta, sitemap
 from opdc_cli.export.owned import sweep_temporaries
 from opdc_cli.export.site import extras, work, write
 from opdc_cli.export.site import manifest as state
@@ -49,11 +49,16 @@ def code_stamp() -> str:
 
 
 def global_key(
-    config: SiteConfig, templates: Path, with_originals: bool, drafts: bool = False
+    config: SiteConfig,
+    templates: Path,
+    with_originals: bool,
+    drafts: bool = False,
+    share_image: meta.ShareImage | None = None,
 ) -> str:
     """A hash of everything every page depends on: opdc's code, templates, style,
-    site.toml, options."""
+    site.toml, the default share image's place and pixels, options."""
     parts: list[object] = [__version__, code_stamp(), with_originals, *(["drafts"] * drafts)]
+    parts.append(share_image and [share_image.path, share_image.width, share_image.height])
     for folder in (PACKAGE_TEMPLATES, templates):
         if folder.is_dir():
             for path in sorted(p for p in folder.rglob("*") if p.is_file()):
@@ -79,6 +84,8 @@ class _Run:
     listing: Listing
     renderer: Renderer = field(init=False)
     entries: dict[str, Entry] = field(default_factory=dict)
+    # The bytes of the default share image (Job.share_image says where they go).
+    share_image: bytes = b""
     fresh: dict[int, dict[str, CardData]] = field(default_factory=dict)
 
     @property
@@ -237,6 +244,8 @@ def _site_files(run: _Run, live: list[Live], old: dict[str, str], extra: dict[st
         renderer.job.templates, "robots.txt", sitemap.robots(config)
     )
     files[extras.FAVICON_PATH] = extras.favicon(renderer.job.templates)
+    if run.job.share_image is not None:
+        files[run.job.share_image.path] = run.share_image
     files[extras.NOT_FOUND_PATH] = renderer.not_found(extras.NOT_FOUND_PATH).encode()
     for path, data in files.items():
         write.own_file(renderer.output, path, data, old, extra, True).into(report)
@@ -377,16 +386,17 @@ def _start(
     config = site.config
     now = now or datetime.now(config.tz)
     templates = site.root / "templates"
-    key = global_key(config, templates, with_originals, drafts)
+    try:
+        found = meta.default_image(config)
+    except OpdcError as exc:
+        report.warnings.append(f"{exc.message}; pages without a photo are shared without an image")
+        found = None
+    image, data = found if found is not None else (None, b"")
+    key = global_key(config, templates, with_originals, drafts, image)
     job = Job(
-        config,
-        site.media_dir,
-        target,
-        templates,
-        now,
-        with_originals,
-        force,
-        drafts=drafts,
-        cache=site.cache,
-    )
-    return _Run(site, target, folder, manifest, report, clean, now, key, job, Listing(target))
+        config, site.media_dir, target, templates, now, with_originals, force,
+        drafts=drafts, share_image=image, cache=site.cache,
+    )  # fmt: skip
+    run = _Run(site, target, folder, manifest, report, clean, now, key, job, Listing(target))
+    run.share_image = data
+    return run
