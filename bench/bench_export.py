@@ -13,6 +13,9 @@ Each run, in the same session, measures as fresh processes:
 - opdc one changed: the same after one article's title changed (its pages, the
   index pages it is on, the feeds if they list it);
 - opdc unchanged: the same with nothing changed;
+- opdc full, --no-cache: the full export with nothing kept from earlier commands
+  (`opdc --no-cache`: every article file read and parsed, every article checked by
+  validate again for the publication gate), into another empty folder;
 - hugo full: `hugo` building the same articles (converted once, untimed, to a Hugo
   site: both languages, a page per article with its gallery, index pages of 20 per
   language and per category, RSS, the photos as static files) into an empty folder;
@@ -255,13 +258,17 @@ def main() -> None:
     results: dict[str, list[tuple[float, int]]] = {}
     for run in range(1, args.runs + 1):
         out, hugo_out, pages_out = work / "opdc-out", work / "hugo-out", work / "hugo-pages-out"
-        for folder in (out, hugo_out, pages_out, hugo_site / "resources"):
+        cold_out = work / "opdc-cold-out"
+        for folder in (out, cold_out, hugo_out, pages_out, hugo_site / "resources"):
             shutil.rmtree(folder, ignore_errors=True)
         export = [str(OPDC), "--site", str(args.site), "export", "--format", "html", "-o", str(out)]
+        cold = [str(OPDC), "--site", str(args.site), "--no-cache", "export", "--format", "html"]
+        cold += ["-o", str(cold_out)]
         build = [hugo, "--quiet", "-s", str(hugo_site), "-d", str(hugo_out)]
         pages_only = [hugo, "--quiet", "-s", str(hugo_pages_site), "-d", str(pages_out)]
         steps = [
             ("opdc full", export, None),
+            ("opdc full, --no-cache", cold, None),
             ("hugo full", build, None),
             ("hugo full, pages only (no photos)", pages_only, None),
             ("opdc one changed", export, run),

@@ -9,6 +9,7 @@ differ because the cost of one item does (a photo, an article check, an article 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -28,11 +29,38 @@ def process_pool(
     workers: int, initializer: Callable[..., Any] | None = None, initargs: tuple[Any, ...] = ()
 ) -> ProcessPoolExecutor:
     """A pool of `workers` processes, forked where the system can: the modules the
-    caller loaded already (Pillow, tomli, the site's settings) are there at once."""
+    caller loaded already (Pillow, tomli, the site's settings) are there at once.
+    Each worker ends when this process is gone (end_with_parent)."""
     import multiprocessing
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=initializer, initargs=initargs
+        max_workers=workers,
+        mp_context=context,
+        initializer=_start,
+        initargs=(os.getpid(), initializer, initargs),
     )
+
+
+def _start(parent: int, initializer: Callable[..., Any] | None, initargs: tuple[Any, ...]) -> None:
+    end_with_parent(parent)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def end_with_parent(parent: int) -> None:
+    """End this worker when the process `parent` that started it is gone.
+
+    Killed with SIGKILL, a parent cannot stop its pool: an orphaned worker would wait
+    for work for ever, holding what it inherited (an export's lock, a file being
+    written), and the next command would wait behind it. `parent` is the pid the
+    parent gave: it may be gone before this runs."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="opdc-parent-watch", daemon=True).start()

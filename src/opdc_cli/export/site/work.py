@@ -4,7 +4,6 @@ its pages, write them and its photos."""
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +15,7 @@ from opdc_cli.export.site.write import Progress, article_files, originals_of
 from opdc_cli.gallery import gallery
 from opdc_cli.model import Article
 from opdc_cli.publish import not_published
+from opdc_cli.workers import end_with_parent
 from opdc_cli.workflow import withdrawn_at
 
 # Below this many articles to render, starting worker processes costs more than it saves.
@@ -102,22 +102,7 @@ def _init_worker(job: Job, parent: int) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = Renderer(job)
-    _end_with_parent(parent)
-
-
-def _end_with_parent(parent: int) -> None:
-    """End this worker when the export `parent` that forked it is gone (killed with
-    SIGKILL, it cannot stop the pool): an orphaned worker would wait for work for ever,
-    holding the export's lock it was forked with, and the next export would wait
-    behind it. `parent` is the pid the export gave: it may be gone before this runs."""
-    import threading
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="opdc-parent-watch", daemon=True).start()
+    end_with_parent(parent)
 
 
 def _work(task: Task) -> Result:
