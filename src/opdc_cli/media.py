@@ -829,35 +829,44 @@ def _output(image: PILImage.Image, quality: int) -> Rendered:
 
 
 def render(data: bytes, settings: MediaSettings) -> tuple[Rendered, Rendered]:
-    """The web size and the thumbnail of an original's bytes.
+    """The web size and the thumbnail of an original's bytes, as JPEGs (`resample`
+    makes the pixels). Raises _Refused for unusable images."""
+    with pillow_limits(settings.max_pixels), _open(io.BytesIO(data), settings.max_pixels) as im:
+        web, thumb = resample(im, settings)
+        return _output(web, settings.quality), _output(thumb, settings.quality)
+
+
+def resample(im: PILImage.Image, settings: MediaSettings) -> tuple[PILImage.Image, PILImage.Image]:
+    """The web size and the thumbnail of an opened, not yet loaded, image; they may
+    share its pixels, so they are used before it is closed.
 
     One decode serves both: JPEGs at reduced scale, then orientation from EXIF,
     alpha flattened on white, 16-bit scaled, colours converted to sRGB, LANCZOS
     resampling; widths never enlarged. Raises _Refused for unusable images.
+    tests/test_resize_quality.py holds the result to a full-resolution LANCZOS.
     """
-    with pillow_limits(settings.max_pixels), _open(io.BytesIO(data), settings.max_pixels) as im:
-        orientation = _orientation(im)
-        width, _ = _upright_size(im, orientation)
-        largest = max(min(settings.resize_width, width), min(settings.thumb_width, width))
-        if im.format in ("JPEG", "MPO"):
-            scale = largest * DRAFT_GAP / width
-            im.draft("RGB", (math.ceil(im.width * scale), math.ceil(im.height * scale)))
-        icc = im.info.get("icc_profile")
-        _load(im)
-        # Pillow turns a TIFF upright as it loads it, and drops its orientation tag:
-        # asked again now, it is not turned a second time.
-        orientation = _orientation(im)
-        try:
-            image = _working_mode(im)
-            web = _to_srgb(_upright(image, settings.resize_width, orientation), icc)
-            if settings.thumb_width <= web.width:
-                thumb = _upright(web, settings.thumb_width)
-            else:
-                thumb = _to_srgb(_upright(image, settings.thumb_width, orientation), icc)
-        # Modes Pillow cannot turn into RGB (LAB, HSV, ...) end here.
-        except ValueError as exc:
-            raise _Refused(f"cannot convert the image: {_reason(exc)}", _IMAGE_ERROR) from None
-        return _output(web, settings.quality), _output(thumb, settings.quality)
+    orientation = _orientation(im)
+    width, _ = _upright_size(im, orientation)
+    largest = max(min(settings.resize_width, width), min(settings.thumb_width, width))
+    if im.format in ("JPEG", "MPO"):
+        scale = largest * DRAFT_GAP / width
+        im.draft("RGB", (math.ceil(im.width * scale), math.ceil(im.height * scale)))
+    icc = im.info.get("icc_profile")
+    _load(im)
+    # Pillow turns a TIFF upright as it loads it, and drops its orientation tag:
+    # asked again now, it is not turned a second time.
+    orientation = _orientation(im)
+    try:
+        image = _working_mode(im)
+        web = _to_srgb(_upright(image, settings.resize_width, orientation), icc)
+        if settings.thumb_width <= web.width:
+            thumb = _upright(web, settings.thumb_width)
+        else:
+            thumb = _to_srgb(_upright(image, settings.thumb_width, orientation), icc)
+    # Modes Pillow cannot turn into RGB (LAB, HSV, ...) end here.
+    except ValueError as exc:
+        raise _Refused(f"cannot convert the image: {_reason(exc)}", _IMAGE_ERROR) from None
+    return web, thumb
 
 
 # --- the share image ------------------------------------------------------------------
