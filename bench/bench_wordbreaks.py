@@ -44,12 +44,15 @@ def without_breaks() -> Any:
     from opdc_cli import htmltext
     from opdc_cli.export.site import render
 
-    saved = htmltext.thai_breaks, render.thai_breaks
-    htmltext.thai_breaks = render.thai_breaks = escaped_only
+    # render.py imported the function by name: both names are replaced.
+    saved = htmltext.thai_breaks, getattr(render, "thai_breaks")  # noqa: B009
+    htmltext.thai_breaks = escaped_only
+    setattr(render, "thai_breaks", escaped_only)  # noqa: B010
     try:
         yield
     finally:
-        htmltext.thai_breaks, render.thai_breaks = saved
+        htmltext.thai_breaks = saved[0]
+        setattr(render, "thai_breaks", saved[1])  # noqa: B010
 
 
 def export_once(site_dir: Path, out: Path) -> float:
