@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ from opdc_cli.content import Site
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.feed import build_feed
 from opdc_cli.gallery import check_media_name, media_path
+from opdc_cli.model import LAST_YEAR, year_problem
 from opdc_cli.scaffold import init_site
 from opdc_cli.site import (
     DEFAULT_LANGUAGES,
@@ -34,7 +35,7 @@ from opdc_cli.site import (
     load_config,
 )
 from opdc_cli.textio import CONTENT_FORBIDDEN, LINE_BREAKING, TERMINAL_CONTROL, XML_FORBIDDEN
-from opdc_cli.thai import DateError, is_buddhist_era, parse_date
+from opdc_cli.thai import DateError, is_buddhist_era, parse_date, to_common_era
 from opdc_cli.validate import validate_site
 
 
@@ -59,6 +60,32 @@ def test_one_buddhist_era_threshold_for_typed_and_stored_dates(
 def test_the_threshold_is_2400() -> None:
     assert not is_buddhist_era(2399)
     assert is_buddhist_era(2400)
+
+
+@pytest.mark.parametrize(
+    ("year", "common"),
+    [
+        (2399, None),
+        (2400, None),
+        (2442, None),
+        (2443, 1900),
+        (2561, 2018),
+        (2942, 2399),
+        (2943, None),
+    ],
+)
+def test_a_stored_buddhist_era_year_is_named_with_the_thai_rule(
+    year: int, common: int | None
+) -> None:
+    # The stored dates' check (model.year_problem) suggests the Common-Era year only for a
+    # Buddhist-era year by the thai rule whose CE year a reader accepts.
+    problem = year_problem(date(year, 4, 27))
+    assert (problem is None) == (year <= LAST_YEAR)
+    if common is None:
+        assert problem is None or "Buddhist-era" not in problem
+    else:
+        assert is_buddhist_era(year) and to_common_era(year) == common
+        assert problem == f"year {year} looks like a Buddhist-era year: write {common}"
 
 
 REPO = Path(__file__).resolve().parent.parent
