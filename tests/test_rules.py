@@ -7,12 +7,13 @@ shows two users of one rule agreeing, where copies once disagreed.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from conftest import BANGKOK, MakeArticle, MakeJpeg, MakeSite
+from conftest import BANGKOK, MakeArticle, MakeJpeg, MakeSite, write_jpeg
 from typer.testing import CliRunner
 
 from opdc_cli import clock, fsutil, store
@@ -21,7 +22,8 @@ from opdc_cli.codes import CODES
 from opdc_cli.content import Site
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.feed import build_feed
-from opdc_cli.gallery import check_media_name, media_path
+from opdc_cli.gallery import MediaFolder, check_media_name, media_path, thumb_name, web_name
+from opdc_cli.media import leftovers, plan_resize, stale_outputs
 from opdc_cli.model import LAST_YEAR, year_problem
 from opdc_cli.scaffold import init_site
 from opdc_cli.site import (
@@ -225,6 +227,79 @@ def test_a_plain_name_and_a_sub_folder_are_accepted(tmp_path: Path) -> None:
     assert media_path(tmp_path / "media", 1001, "img1001_1.jpg") == (
         tmp_path / "media" / "1001" / "img1001_1.jpg"
     )
+
+
+# --- one listing of media/<id>/ for validate and media -------------------------------------
+
+
+def _outputs(root: Path, article_id: int, name: str, *, newer: bool) -> None:
+    """The photo's web size and thumbnail, a second newer (or older) than the original,
+    with no manifest saying how they were made."""
+    folder = root / "media" / str(article_id)
+    stamp = (folder / name).stat().st_mtime_ns + (10**9 if newer else -(10**9))
+    for output in (web_name(name), thumb_name(name)):
+        write_jpeg(folder / output)
+        os.utime(folder / output, ns=(stamp, stamp))
+
+
+@pytest.mark.parametrize("newer", [True, False])
+def test_validate_s_shortcut_and_stale_outputs_agree(
+    newer: bool, make_site: MakeSite, make_article: MakeArticle
+) -> None:
+    root = make_site([make_article(1001)])
+    site = Site.open(root)
+    article = site.article(1001)
+    for photo in article.photos:
+        _outputs(root, 1001, photo.file, newer=newer)
+    listing = MediaFolder(site.media_dir, 1001)
+    stale = {found.photo.file for found in stale_outputs(site.config, article)}
+    for photo in article.photos:
+        assert listing.fresh(photo.file) == newer
+        assert (photo.file in stale) == (not newer)
+    codes = [p.code for p in validate_site(root).problems]
+    assert codes.count("OPDC308") == (0 if newer else len(article.photos))
+
+
+def test_a_photo_linked_out_of_its_folder_is_refused_by_validate_resize_and_clean(
+    tmp_path: Path, make_site: MakeSite, make_article: MakeArticle
+) -> None:
+    root = make_site([make_article(1001)])
+    photo = root / "media" / "1001" / "img1001_1.jpg"
+    photo.unlink()
+    photo.symlink_to(write_jpeg(tmp_path / "outside.jpg"))
+    (root / "media" / "1001" / "img1001_7.jpg").symlink_to(tmp_path / "outside.jpg")
+    site = Site.open(root)
+    listing = MediaFolder(site.media_dir, 1001)
+    assert not listing.plain("img1001_1.jpg")
+    with pytest.raises(OpdcError) as caught:
+        listing.stat("img1001_1.jpg")
+    assert caught.value.code == "OPDC301"
+    assert [p.path.name for p in validate_site(root).problems if p.code == "OPDC301"] == [
+        "1001.toml"
+    ]
+    plan = plan_resize(site, [site.article(1001)])
+    assert [(f.name, f.error.code) for f in plan.failures] == [("img1001_1.jpg", "OPDC301")]
+    # An unused original's name, but a link: clean removes only regular files.
+    assert leftovers(site, 1001) == []
+
+
+def test_the_listing_answers_for_hidden_names_and_sub_folders(make_site: MakeSite) -> None:
+    root = make_site()
+    folder = root / "media" / "1001"
+    write_jpeg(folder / ".hidden.jpg")
+    write_jpeg(folder / "sub" / "inner.jpg")
+    (folder / ".resize.json").write_text("{}", encoding="utf-8")
+    listing = MediaFolder(root / "media", 1001)
+    # validate's view: hidden names are not the article's files; sub-folders' are.
+    assert ".hidden.jpg" not in listing.files and ".resize.json" not in listing.files
+    assert "sub/inner.jpg" in listing.files and listing.manifest
+    # media's view: a photo given a hidden name is still found, and a sub-folder's file
+    # is looked up through the containment check.
+    assert listing.stat(".hidden.jpg") is not None
+    assert listing.stat("sub/inner.jpg") == (folder / "sub" / "inner.jpg").stat()
+    assert listing.stat("sub/missing.jpg") is None
+    assert listing.path_of("sub/inner.jpg") == folder / "sub" / "inner.jpg"
+    assert not listing.fresh("img1001_1.jpg")  # a manifest: only stale_outputs can tell
 
 
 def _leftovers(folder: Path) -> list[str]:

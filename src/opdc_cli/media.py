@@ -44,13 +44,10 @@ from opdc_cli.fsutil import (
     stale_temps,
     write_if_changed,
 )
-
-# MANIFEST is re-exported: validate imports it from here.
-from opdc_cli.gallery import MANIFEST as MANIFEST
 from opdc_cli.gallery import (
+    MANIFEST,
     ORIGINAL_RE,
-    check_media_name,
-    media_path,
+    MediaFolder,
     original_name,
     read_manifest,
     thumb_name,
@@ -421,11 +418,13 @@ def leftovers(site: Site, article_id: int, hint: Sequence[Path] = ()) -> list[Pa
         used = {photo.file for photo in article.photos}
         used.update(attachment.file for attachment in article.attachments)
         used.update(name for photo in article.photos for name in _made_from(photo.file))
-        try:
-            with os.scandir(folder) as entries:
-                names = [e.name for e in entries if e.is_file(follow_symlinks=False)]
-        except OSError:
-            names = []
+        listing = MediaFolder(site.media_dir, article_id)
+        # Only regular files of the folder itself, never a link: clean removes nothing else.
+        names = [
+            n
+            for n, info in listing.files.items()
+            if info is not None and "/" not in n and n not in listing.links
+        ]
         found = []
         for original in unused_originals(article_id, names, used):
             found.append(folder / original)
@@ -481,54 +480,8 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def _stat(path: Path) -> os.stat_result | None:
-    try:
-        return path.stat()
-    except OSError:
-        return None
-
-
-class _Folder:
-    """The files of one media/<id>/, listed once, so that looking up a photo's three
-    files costs no system call; symbolic links and names with folders get the full
-    containment check of gallery.media_path instead."""
-
-    def __init__(self, media_dir: Path, article_id: int) -> None:
-        self.media_dir = media_dir
-        self.article_id = article_id
-        self.path = media_dir / str(article_id)
-        self.files: dict[str, os.stat_result] = {}
-        self.links: set[str] = set()
-        try:
-            with os.scandir(self.path) as entries:
-                for entry in entries:
-                    with contextlib.suppress(OSError):
-                        if entry.is_symlink():
-                            self.links.add(entry.name)
-                        elif entry.is_file(follow_symlinks=False):
-                            self.files[entry.name] = entry.stat(follow_symlinks=False)
-        except OSError:
-            pass
-
-    def _plain(self, name: str) -> bool:
-        return "/" not in name and name not in self.links and check_media_name(name) is None
-
-    def path_of(self, name: str) -> Path:
-        """The path of file `name`; OpdcError if it leaves media/<id>/."""
-        if name in self.files or self._plain(name):
-            return self.path / name
-        return media_path(self.media_dir, self.article_id, name)
-
-    def stat(self, name: str) -> os.stat_result | None:
-        """The file's stat, None if it is missing; OpdcError if it leaves media/<id>/."""
-        found = self.files.get(name)
-        if found is not None or self._plain(name):
-            return found
-        return _stat(media_path(self.media_dir, self.article_id, name))
-
-
 def _why_stale(
-    folder: _Folder, name: str, entry: Mapping[str, Any] | None, wanted: dict[str, int]
+    folder: MediaFolder, name: str, entry: Mapping[str, Any] | None, wanted: dict[str, int]
 ) -> str | None:
     """Why the outputs of photo `name` must be made again, None when they are up to date.
 
@@ -593,7 +546,7 @@ def stale_outputs(where: Site | SiteConfig, article: Article) -> list[StaleOutpu
     problems of their own). Fix: `opdc media resize <id>`.
     """
     media_dir, settings = _media_of(where)
-    folder = _Folder(media_dir, article.id)
+    folder = MediaFolder(media_dir, article.id)
     manifest = read_manifest(folder.path)
     wanted = settings_record(settings)
     stale = []
@@ -651,7 +604,7 @@ def plan_resize(
     wanted = settings_record(settings)
     plan = ResizePlan(settings)
     for article in sorted(articles, key=lambda a: a.id):
-        folder = _Folder(media_dir, article.id)
+        folder = MediaFolder(media_dir, article.id)
         manifest = {} if force else read_manifest(folder.path)
         for photo in article.photos:
             name = photo.file

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -27,7 +26,7 @@ from opdc_cli import store
 from opdc_cli.documents import unused_attachments
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.gallery import (
-    check_media_name,
+    MediaFolder,
     jpeg_size,
     media_path,
     real_media_folder,
@@ -39,7 +38,6 @@ from opdc_cli.links import link_problems
 from opdc_cli.media import (
     FORMAT_NAMES,
     FORMATS,
-    MANIFEST,
     bomb_pixels,
     load_plugins,
     pillow_limits,
@@ -654,7 +652,7 @@ class ArticleChecker:
                     article.id,
                 )
             return
-        listing = media_listing(folder)
+        listing = MediaFolder(folder.parent, article.id)
         referenced: set[str] = set()
         # Photos whose web sizes the quick mtime test could not clear.
         unsure: dict[str, tuple[Source, tuple[PathPart, ...]]] = {}
@@ -668,7 +666,7 @@ class ArticleChecker:
             made = (web_name(name), thumb_name(name))
             referenced.update(made)
             usable = ok and self._image(source, parts, article.id, folder / name, name)
-            if usable and not _fresh(name, made, listing):
+            if usable and not listing.fresh(name):
                 unsure[name] = (source, parts)
             self._alt_text(located, index, name, texts)
         if unsure:
@@ -750,12 +748,12 @@ class ArticleChecker:
         parts: Sequence[PathPart],
         article_id: int,
         name: str,
-        listing: Listing,
+        listing: MediaFolder,
     ) -> bool:
         """Is `name` a regular file inside media/<id>/, of an acceptable size?"""
-        # Resolving every path is slow on big sites: only names with folders or links can
-        # leave media/<id>/ once check_media_name has passed them.
-        if "/" in name or name in listing.links or check_media_name(name) is not None:
+        # Resolving every path is slow on big sites: only names the listing cannot answer
+        # for (with folders, links, refused names) get the full check.
+        if not listing.plain(name):
             try:
                 media_path(self.config.root / "media", article_id, name)
             except OpdcError as exc:
@@ -814,18 +812,6 @@ class ArticleChecker:
                 )
 
 
-def _fresh(name: str, made: tuple[str, str], listing: Listing) -> bool:
-    """The outputs `made` of photo `name` exist and are newer than it, and no manifest
-    says otherwise: what media.stale_outputs would conclude, without its work."""
-    if listing.manifest:
-        return False
-    original = listing.files.get(name)
-    outputs = [listing.files.get(output) for output in made]
-    return original is not None and all(
-        out is not None and out.st_mtime_ns >= original.st_mtime_ns for out in outputs
-    )
-
-
 def find_links(text: str) -> Iterator[tuple[int, str, str]]:
     """Links written in `text`: (index, the link, its scheme in lower case), for any
     `scheme://…` and the bare schemes that run code or open mail (javascript:, mailto:…)."""
@@ -845,47 +831,6 @@ def find_links(text: str) -> Iterator[tuple[int, str, str]]:
             yield start, text[start:stop].rstrip(".,;:!?"), scheme
             colon = stop
         colon = text.find(":", colon + 1)
-
-
-@dataclass
-class Listing:
-    """What media/<id>/ holds, hidden names aside."""
-
-    # Each file by its name relative to the folder: its stat, or None when it is not a
-    # regular file (a folder's link, a broken link).
-    files: dict[str, os.stat_result | None] = field(default_factory=dict)
-    # Names that are symbolic links: they may point out of media/<id>/.
-    links: set[str] = field(default_factory=set)
-    # media/<id>/.resize.json is there (opdc media resize's record of its outputs).
-    manifest: bool = False
-
-
-def media_listing(folder: Path) -> Listing:
-    """The files under media/<id>/ (sub-folders included), with their stats."""
-    listing = Listing()
-    pending = [(folder, "")]
-    while pending:
-        directory, prefix = pending.pop()
-        try:
-            entries = list(os.scandir(directory))
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.name.startswith("."):
-                listing.manifest |= not prefix and entry.name == MANIFEST
-                continue
-            name = prefix + entry.name
-            if entry.is_dir(follow_symlinks=False):
-                pending.append((Path(entry.path), name + "/"))
-                continue
-            if entry.is_symlink():
-                listing.links.add(name)
-            try:
-                found: os.stat_result | None = entry.stat()
-            except OSError:
-                found = None
-            listing.files[name] = found if found and stat.S_ISREG(found.st_mode) else None
-    return listing
 
 
 @contextlib.contextmanager
@@ -1095,7 +1040,7 @@ def _orphans(media_dir: Path, article_ids: set[int], scope: Scope) -> list[Probl
         if article_id in article_ids or not scope.covers(article_id):
             continue
         folder = media_dir / str(article_id)
-        for name in sorted(media_listing(folder).files):
+        for name in sorted(MediaFolder(media_dir, article_id).files):
             problems.append(
                 Problem(
                     folder / name,
