@@ -6,6 +6,7 @@ shows two users of one rule agreeing, where copies once disagreed.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import os
 import re
@@ -418,3 +419,54 @@ def test_opdc_now_fixes_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("OPDC_NOW", wrong)
         with pytest.raises(OpdcError, match="OPDC_NOW"):
             clock.now(BANGKOK)
+
+
+# --- functions stay short ------------------------------------------------------------------
+
+LONGEST = 60
+
+
+def _long_functions(text: str) -> list[tuple[int, str, int, str]]:
+    """Each function of `text` longer than LONGEST lines: its line, name, length, and
+    the comment block right above it (or above its decorators)."""
+    lines = text.splitlines()
+    found = []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            length = (node.end_lineno or node.lineno) - node.lineno + 1
+            if length > LONGEST:
+                top = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+                above: list[str] = []
+                while top > 0 and lines[top - 1].lstrip().startswith("#"):
+                    top -= 1
+                    above.insert(0, lines[top].strip())
+                found.append((node.lineno, node.name, length, " ".join(above)))
+    return found
+
+
+def _unexplained(text: str) -> list[str]:
+    reason = re.compile(r"^# long\b\W*\w+(\W+\w+){3}", re.IGNORECASE)
+    return [
+        f"{name} (line {line}, {length} lines)"
+        for line, name, length, above in _long_functions(text)
+        if not reason.match(above)
+    ]
+
+
+def test_no_function_is_long_without_a_reason_beside_it() -> None:
+    unexplained = [
+        f"{path.relative_to(REPO)}: {found}"
+        for path in sorted((REPO / "src" / "opdc_cli").rglob("*.py"))
+        for found in _unexplained(path.read_text(encoding="utf-8"))
+    ]
+    assert unexplained == [], "split these, or say why above the def in a '# Long …' comment"
+
+
+def test_the_length_guard_sees_a_long_function_and_its_reason() -> None:
+    body = "".join(f"    x{n} = {n}\n" for n in range(LONGEST))
+    bare = f"def f() -> None:\n{body}"
+    assert _unexplained(bare) == [f"f (line 1, {LONGEST + 1} lines)"]
+    assert _unexplained(f"# Long for its typer options (one each).\n@app.command()\n{bare}") == []
+    assert _unexplained(f"# long\n{bare}") != []  # a reason, not just the word
+    short = "".join(body.splitlines(keepends=True)[1:])
+    assert _unexplained(f"def g() -> None:\n{short}") == []  # LONGEST lines: fine

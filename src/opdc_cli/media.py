@@ -296,16 +296,18 @@ def check_all(paths: Sequence[Path], check: Callable[[Path], T], kind: str) -> l
     return infos
 
 
-def _taken_numbers(article: Article, folder: Path) -> set[int]:
-    numbers = set()
+def _next_numbers(article: Article, folder: Path) -> tuple[int, int]:
+    """The numbers the next photo and the next attachment are named with: after the
+    highest that the article or its folder (an interrupted add's files too) uses."""
+    from opdc_cli.documents import taken_numbers as taken_attachments
+
     names = [photo.file for photo in article.photos]
+    names += [attachment.file for attachment in article.attachments]
     with contextlib.suppress(OSError):
         names.extend(os.listdir(folder))
-    for name in names:
-        match = ORIGINAL_RE.match(name)
-        if match and int(match.group(1)) == article.id:
-            numbers.add(int(match.group(2)))
-    return numbers
+    matches = [match for match in map(ORIGINAL_RE.match, names) if match]
+    photos = {int(match.group(2)) for match in matches if int(match.group(1)) == article.id}
+    return max(photos, default=0) + 1, max(taken_attachments(article.id, names), default=0) + 1
 
 
 def add_photos(
@@ -317,7 +319,7 @@ def add_photos(
     titles: Sequence[Mapping[str, str]] = (),
 ) -> tuple[Article, list[Path]]:
     """Copy checked photos (and documents) into media/<id>/ and append them to the
-    article's [[photos]] (and [[attachments]]), saved.
+    article's [[photos]] (and [[attachments]]), saved: the article and the new files.
 
     The article is read again from its files under its lock (`Site.edit`), so
     concurrent adds all land and a hand edit saved before is kept; one saved while
@@ -326,11 +328,8 @@ def add_photos(
     created exclusively (never overwriting one), and only the new entries are
     written into the article, its comments and layout kept; if that fails the
     copies are removed. `captions` (one text per language) is for a single photo;
-    `titles` gives each document its title per language.
-    Returns the saved article and the new files.
-    """
+    `titles` gives each document its title per language."""
     from opdc_cli.documents import attachment_name
-    from opdc_cli.documents import taken_numbers as taken_attachments
 
     if captions and len(images) != 1:
         raise UsageError("captions can be given only when one photo is added")
@@ -343,11 +342,7 @@ def add_photos(
         made = not folder.exists()
         folder.mkdir(parents=True, exist_ok=True)
         remove_files(stale_temps(folder))
-        number = max(_taken_numbers(current, folder), default=0) + 1
-        names = [a.file for a in current.attachments]
-        with contextlib.suppress(OSError):
-            names.extend(os.listdir(folder))
-        att_number = max(taken_attachments(article_id, names), default=0) + 1
+        number, att_number = _next_numbers(current, folder)
         photos: list[Photo] = []
         attachments: list[Attachment] = []
         try:
