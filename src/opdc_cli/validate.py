@@ -682,12 +682,8 @@ class ArticleChecker:
                 else "delete it"
             )
             self._problems.append(
-                Problem(
+                unused_file(
                     folder / name,
-                    None,
-                    None,
-                    "OPDC309",
-                    "warning",
                     f"article {article.id} does not use this file: {fix}, "
                     "or add it to the article's [[photos]] or [[attachments]]",
                     article.id,
@@ -810,6 +806,11 @@ class ArticleChecker:
                     f"({stale.reason}): run opdc media resize {article.id}",
                     article.id,
                 )
+
+
+def unused_file(path: Path, message: str, article_id: int | None) -> Problem:
+    """OPDC309: a file of media/<id>/ that no article uses (`message` says what to do)."""
+    return Problem(path, None, None, "OPDC309", "warning", message, article_id)
 
 
 def find_links(text: str) -> Iterator[tuple[int, str, str]]:
@@ -1042,12 +1043,8 @@ def _orphans(media_dir: Path, article_ids: set[int], scope: Scope) -> list[Probl
         folder = media_dir / str(article_id)
         for name in sorted(MediaFolder(media_dir, article_id).files):
             problems.append(
-                Problem(
+                unused_file(
                     folder / name,
-                    None,
-                    None,
-                    "OPDC309",
-                    "warning",
                     f"no article has id {article_id}: delete media/{article_id}/, "
                     "or restore the article it belongs to",
                     None,
