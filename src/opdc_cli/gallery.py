@@ -163,6 +163,8 @@ class MediaFolder:
         self._list_files()
 
     def _list_files(self) -> None:
+        # validate lists every article's folder: names bound locally, the stat inline.
+        files, links, hidden = self.files, self.links, self._hidden
         pending = [(self.path, "")]
         while pending:
             directory, prefix = pending.pop()
@@ -173,14 +175,19 @@ class MediaFolder:
             for entry in entries:
                 name = prefix + entry.name
                 if entry.is_symlink():
-                    self.links.add(name)
+                    links.add(name)
                 if entry.name.startswith("."):
                     if not prefix:
-                        self._hidden[name] = entry
-                elif entry.is_dir(follow_symlinks=False):
+                        hidden[name] = entry
+                    continue
+                if entry.is_dir(follow_symlinks=False):
                     pending.append((Path(entry.path), name + "/"))
-                else:
-                    self.files[name] = _regular(entry)
+                    continue
+                try:
+                    found: os.stat_result | None = entry.stat()
+                except OSError:
+                    found = None
+                files[name] = found if found and stat.S_ISREG(found.st_mode) else None
 
     @property
     def manifest(self) -> bool:
@@ -211,13 +218,14 @@ class MediaFolder:
         except OSError:
             return None
 
-    def fresh(self, name: str) -> bool:
-        """The web size and thumbnail of photo `name` exist and are newer than it, and no
-        manifest says otherwise: what media.stale_outputs would conclude, without its work."""
+    def fresh(self, name: str, made: tuple[str, str] | None = None) -> bool:
+        """The web size and thumbnail of photo `name` (`made`, when the caller has their
+        names already) exist and are newer than it, and no manifest says otherwise: what
+        media.stale_outputs would conclude, without its work."""
         if self.manifest:
             return False
         original = self.files.get(name)
-        outputs = [self.files.get(web_name(name)), self.files.get(thumb_name(name))]
+        outputs = [self.files.get(output) for output in made or (web_name(name), thumb_name(name))]
         return original is not None and all(
             out is not None and out.st_mtime_ns >= original.st_mtime_ns for out in outputs
         )

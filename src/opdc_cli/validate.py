@@ -666,7 +666,7 @@ class ArticleChecker:
             made = (web_name(name), thumb_name(name))
             referenced.update(made)
             usable = ok and self._image(source, parts, article.id, folder / name, name)
-            if usable and not listing.fresh(name):
+            if usable and not listing.fresh(name, made):
                 unsure[name] = (source, parts)
             self._alt_text(located, index, name, texts)
         if unsure:
