@@ -289,11 +289,16 @@ def test_the_listing_answers_for_hidden_names_and_sub_folders(make_site: MakeSit
     folder = root / "media" / "1001"
     write_jpeg(folder / ".hidden.jpg")
     write_jpeg(folder / "sub" / "inner.jpg")
+    write_jpeg(folder / "sub" / ".inner.jpg")
+    (folder / "broken.jpg").symlink_to(folder / "gone.jpg")
     (folder / ".resize.json").write_text("{}", encoding="utf-8")
     listing = MediaFolder(root / "media", 1001)
     # validate's view: hidden names are not the article's files; sub-folders' are.
     assert ".hidden.jpg" not in listing.files and ".resize.json" not in listing.files
     assert "sub/inner.jpg" in listing.files and listing.manifest
+    assert "sub/.inner.jpg" not in listing.files
+    # A link that leads nowhere is listed, as no regular file.
+    assert "broken.jpg" in listing.links and listing.files["broken.jpg"] is None
     # media's view: a photo given a hidden name is still found, and a sub-folder's file
     # is looked up through the containment check.
     assert listing.stat(".hidden.jpg") is not None

@@ -8,6 +8,7 @@ output was made from and its pixel size.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -211,8 +212,10 @@ class MediaFolder:
         if self.plain(name):
             if name in self.files:
                 return self.files[name]
-            hidden = self._hidden.get(name)
-            return _regular(hidden) if hidden is not None else None
+            found = None
+            with contextlib.suppress(OSError):  # removed since it was listed
+                found = self._hidden[name].stat() if name in self._hidden else None
+            return found if found and stat.S_ISREG(found.st_mode) else None
         try:
             return media_path(self.media_dir, self.article_id, name).stat()
         except OSError:
@@ -229,15 +232,6 @@ class MediaFolder:
         return original is not None and all(
             out is not None and out.st_mtime_ns >= original.st_mtime_ns for out in outputs
         )
-
-
-def _regular(entry: os.DirEntry[str]) -> os.stat_result | None:
-    """The entry's stat (a link followed), or None when it is not a regular file."""
-    try:
-        found = entry.stat()
-    except OSError:
-        return None
-    return found if stat.S_ISREG(found.st_mode) else None
 
 
 def jpeg_size(path: Path, *, until_scan: bool = False) -> tuple[int, int] | None:
