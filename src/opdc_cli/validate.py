@@ -28,7 +28,6 @@ from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.gallery import (
     MediaFolder,
     jpeg_size,
-    media_path,
     real_media_folder,
     thumb_name,
     unused_originals,
@@ -751,7 +750,7 @@ class ArticleChecker:
         # for (with folders, links, refused names) get the full check.
         if not listing.plain(name):
             try:
-                media_path(self.config.root / "media", article_id, name)
+                listing.path_of(name)
             except OpdcError as exc:
                 self._at(source, parts, "OPDC301", "error", exc.message, article_id)
                 return False
