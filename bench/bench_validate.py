@@ -103,7 +103,7 @@ def time_tomli(paths: list[Path], runs: int) -> tuple[float, float]:
 GROUPS = (
     ("TOML parsing (tomli.loads)", "", "tomli._parser.loads"),
     ("photo headers (PIL Image.open)", "PIL/Image.py", "open"),
-    ("media folders (scandir, stat)", "opdc_cli/validate.py", "media_listing"),
+    ("media folders (scandir, stat)", "opdc_cli/gallery.py", "_list_files"),
     ("web sizes (media.stale_outputs)", "opdc_cli/media.py", "stale_outputs"),
     ("text checks (regular expressions)", "opdc_cli/validate.py", "_text"),
 )

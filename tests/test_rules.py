@@ -6,13 +6,15 @@ shows two users of one rule agreeing, where copies once disagreed.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import os
 import re
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from conftest import BANGKOK, MakeArticle, MakeJpeg, MakeSite
+from conftest import BANGKOK, MakeArticle, MakeJpeg, MakeSite, write_jpeg
 from typer.testing import CliRunner
 
 from opdc_cli import clock, fsutil, store
@@ -21,7 +23,9 @@ from opdc_cli.codes import CODES
 from opdc_cli.content import Site
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.feed import build_feed
-from opdc_cli.gallery import check_media_name, media_path
+from opdc_cli.gallery import MediaFolder, check_media_name, media_path, thumb_name, web_name
+from opdc_cli.media import leftovers, plan_resize, stale_outputs
+from opdc_cli.model import LAST_YEAR, year_problem
 from opdc_cli.scaffold import init_site
 from opdc_cli.site import (
     DEFAULT_LANGUAGES,
@@ -34,7 +38,7 @@ from opdc_cli.site import (
     load_config,
 )
 from opdc_cli.textio import CONTENT_FORBIDDEN, LINE_BREAKING, TERMINAL_CONTROL, XML_FORBIDDEN
-from opdc_cli.thai import DateError, is_buddhist_era, parse_date
+from opdc_cli.thai import DateError, is_buddhist_era, parse_date, to_common_era
 from opdc_cli.validate import validate_site
 
 
@@ -59,6 +63,32 @@ def test_one_buddhist_era_threshold_for_typed_and_stored_dates(
 def test_the_threshold_is_2400() -> None:
     assert not is_buddhist_era(2399)
     assert is_buddhist_era(2400)
+
+
+@pytest.mark.parametrize(
+    ("year", "common"),
+    [
+        (2399, None),
+        (2400, None),
+        (2442, None),
+        (2443, 1900),
+        (2561, 2018),
+        (2942, 2399),
+        (2943, None),
+    ],
+)
+def test_a_stored_buddhist_era_year_is_named_with_the_thai_rule(
+    year: int, common: int | None
+) -> None:
+    # The stored dates' check (model.year_problem) suggests the Common-Era year only for a
+    # Buddhist-era year by the thai rule whose CE year a reader accepts.
+    problem = year_problem(date(year, 4, 27))
+    assert (problem is None) == (year <= LAST_YEAR)
+    if common is None:
+        assert problem is None or "Buddhist-era" not in problem
+    else:
+        assert is_buddhist_era(year) and to_common_era(year) == common
+        assert problem == f"year {year} looks like a Buddhist-era year: write {common}"
 
 
 REPO = Path(__file__).resolve().parent.parent
@@ -200,6 +230,84 @@ def test_a_plain_name_and_a_sub_folder_are_accepted(tmp_path: Path) -> None:
     )
 
 
+# --- one listing of media/<id>/ for validate and media -------------------------------------
+
+
+def _outputs(root: Path, article_id: int, name: str, *, newer: bool) -> None:
+    """The photo's web size and thumbnail, a second newer (or older) than the original,
+    with no manifest saying how they were made."""
+    folder = root / "media" / str(article_id)
+    stamp = (folder / name).stat().st_mtime_ns + (10**9 if newer else -(10**9))
+    for output in (web_name(name), thumb_name(name)):
+        write_jpeg(folder / output)
+        os.utime(folder / output, ns=(stamp, stamp))
+
+
+@pytest.mark.parametrize("newer", [True, False])
+def test_validate_s_shortcut_and_stale_outputs_agree(
+    newer: bool, make_site: MakeSite, make_article: MakeArticle
+) -> None:
+    root = make_site([make_article(1001)])
+    site = Site.open(root)
+    article = site.article(1001)
+    for photo in article.photos:
+        _outputs(root, 1001, photo.file, newer=newer)
+    listing = MediaFolder(site.media_dir, 1001)
+    stale = {found.photo.file for found in stale_outputs(site.config, article)}
+    for photo in article.photos:
+        assert listing.fresh(photo.file) == newer
+        assert (photo.file in stale) == (not newer)
+    codes = [p.code for p in validate_site(root).problems]
+    assert codes.count("OPDC308") == (0 if newer else len(article.photos))
+
+
+def test_a_photo_linked_out_of_its_folder_is_refused_by_validate_resize_and_clean(
+    tmp_path: Path, make_site: MakeSite, make_article: MakeArticle
+) -> None:
+    root = make_site([make_article(1001)])
+    photo = root / "media" / "1001" / "img1001_1.jpg"
+    photo.unlink()
+    photo.symlink_to(write_jpeg(tmp_path / "outside.jpg"))
+    (root / "media" / "1001" / "img1001_7.jpg").symlink_to(tmp_path / "outside.jpg")
+    site = Site.open(root)
+    listing = MediaFolder(site.media_dir, 1001)
+    assert not listing.plain("img1001_1.jpg")
+    with pytest.raises(OpdcError) as caught:
+        listing.stat("img1001_1.jpg")
+    assert caught.value.code == "OPDC301"
+    assert [p.path.name for p in validate_site(root).problems if p.code == "OPDC301"] == [
+        "1001.toml"
+    ]
+    plan = plan_resize(site, [site.article(1001)])
+    assert [(f.name, f.error.code) for f in plan.failures] == [("img1001_1.jpg", "OPDC301")]
+    # An unused original's name, but a link: clean removes only regular files.
+    assert leftovers(site, 1001) == []
+
+
+def test_the_listing_answers_for_hidden_names_and_sub_folders(make_site: MakeSite) -> None:
+    root = make_site()
+    folder = root / "media" / "1001"
+    write_jpeg(folder / ".hidden.jpg")
+    write_jpeg(folder / "sub" / "inner.jpg")
+    write_jpeg(folder / "sub" / ".inner.jpg")
+    (folder / "broken.jpg").symlink_to(folder / "gone.jpg")
+    (folder / ".resize.json").write_text("{}", encoding="utf-8")
+    listing = MediaFolder(root / "media", 1001)
+    # validate's view: hidden names are not the article's files; sub-folders' are.
+    assert ".hidden.jpg" not in listing.files and ".resize.json" not in listing.files
+    assert "sub/inner.jpg" in listing.files and listing.manifest
+    assert "sub/.inner.jpg" not in listing.files
+    # A link that leads nowhere is listed, as no regular file.
+    assert "broken.jpg" in listing.links and listing.files["broken.jpg"] is None
+    # media's view: a photo given a hidden name is still found, and a sub-folder's file
+    # is looked up through the containment check.
+    assert listing.stat(".hidden.jpg") is not None
+    assert listing.stat("sub/inner.jpg") == (folder / "sub" / "inner.jpg").stat()
+    assert listing.stat("sub/missing.jpg") is None
+    assert listing.path_of("sub/inner.jpg") == folder / "sub" / "inner.jpg"
+    assert not listing.fresh("img1001_1.jpg")  # a manifest: only stale_outputs can tell
+
+
 def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
 
@@ -316,3 +424,54 @@ def test_opdc_now_fixes_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("OPDC_NOW", wrong)
         with pytest.raises(OpdcError, match="OPDC_NOW"):
             clock.now(BANGKOK)
+
+
+# --- functions stay short ------------------------------------------------------------------
+
+LONGEST = 60
+
+
+def _long_functions(text: str) -> list[tuple[int, str, int, str]]:
+    """Each function of `text` longer than LONGEST lines: its line, name, length, and
+    the comment block right above it (or above its decorators)."""
+    lines = text.splitlines()
+    found = []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            length = (node.end_lineno or node.lineno) - node.lineno + 1
+            if length > LONGEST:
+                top = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+                above: list[str] = []
+                while top > 0 and lines[top - 1].lstrip().startswith("#"):
+                    top -= 1
+                    above.insert(0, lines[top].strip())
+                found.append((node.lineno, node.name, length, " ".join(above)))
+    return found
+
+
+def _unexplained(text: str) -> list[str]:
+    reason = re.compile(r"^# long\b\W*\w+(\W+\w+){3}", re.IGNORECASE)
+    return [
+        f"{name} (line {line}, {length} lines)"
+        for line, name, length, above in _long_functions(text)
+        if not reason.match(above)
+    ]
+
+
+def test_no_function_is_long_without_a_reason_beside_it() -> None:
+    unexplained = [
+        f"{path.relative_to(REPO)}: {found}"
+        for path in sorted((REPO / "src" / "opdc_cli").rglob("*.py"))
+        for found in _unexplained(path.read_text(encoding="utf-8"))
+    ]
+    assert unexplained == [], "split these, or say why above the def in a '# Long …' comment"
+
+
+def test_the_length_guard_sees_a_long_function_and_its_reason() -> None:
+    body = "".join(f"    x{n} = {n}\n" for n in range(LONGEST))
+    bare = f"def f() -> None:\n{body}"
+    assert _unexplained(bare) == [f"f (line 1, {LONGEST + 1} lines)"]
+    assert _unexplained(f"# Long for its typer options (one each).\n@app.command()\n{bare}") == []
+    assert _unexplained(f"# long\n{bare}") != []  # a reason, not just the word
+    short = "".join(body.splitlines(keepends=True)[1:])
+    assert _unexplained(f"def g() -> None:\n{short}") == []  # LONGEST lines: fine

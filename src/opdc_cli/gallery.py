@@ -10,6 +10,7 @@ pixel size. `made_names` is the one list of what is made from a photo.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -156,6 +157,102 @@ def media_path(media_dir: Path, article_id: int, name: str) -> Path:
     raise OpdcError(
         f"media file {name!r} of article {article_id}: {problem}", folder, code="OPDC301"
     )
+
+
+class MediaFolder:
+    """What one media/<id>/ holds, listed once: the one listing of `opdc validate`,
+    `opdc media resize` and `opdc media clean`.
+
+    Looking up a plain name costs no system call; a name with a folder, a symbolic
+    link, or a name check_media_name refuses gets media_path's full containment check.
+    The listing does not follow media/<id>/ out of the site: check `real_media_folder`
+    first (validate does), or rely on `path_of`/`stat`, which do.
+    """
+
+    def __init__(self, media_dir: Path, article_id: int) -> None:
+        self.media_dir = media_dir
+        self.article_id = article_id
+        self.path = media_dir / str(article_id)
+        # Each file by its name relative to the folder (sub-folders included, hidden
+        # names aside): its stat, or None when it is not a regular file (a folder's
+        # link, a broken link, a pipe).
+        self.files: dict[str, os.stat_result | None] = {}
+        # Names that are symbolic links: they may point out of media/<id>/.
+        self.links: set[str] = set()
+        # The hidden names of the folder itself (.resize.json, temporary files): kept
+        # unread, since only a photo given a hidden name is ever looked up among them.
+        self._hidden: dict[str, os.DirEntry[str]] = {}
+        self._list_files()
+
+    def _list_files(self) -> None:
+        # validate lists every article's folder: names bound locally, the stat inline.
+        files, links, hidden = self.files, self.links, self._hidden
+        pending = [(self.path, "")]
+        while pending:
+            directory, prefix = pending.pop()
+            try:
+                entries = list(os.scandir(directory))
+            except OSError:
+                continue
+            for entry in entries:
+                name = prefix + entry.name
+                if entry.is_symlink():
+                    links.add(name)
+                if entry.name.startswith("."):
+                    if not prefix:
+                        hidden[name] = entry
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((Path(entry.path), name + "/"))
+                    continue
+                try:
+                    found: os.stat_result | None = entry.stat()
+                except OSError:
+                    found = None
+                files[name] = found if found and stat.S_ISREG(found.st_mode) else None
+
+    @property
+    def manifest(self) -> bool:
+        """media/<id>/.resize.json is there (opdc media resize's record of its outputs)."""
+        return MANIFEST in self._hidden
+
+    def plain(self, name: str) -> bool:
+        """`name` is a file of the folder itself, no link, a name check_media_name accepts:
+        it cannot lead out of media/<id>/, and the listing answers for it."""
+        return "/" not in name and name not in self.links and check_media_name(name) is None
+
+    def path_of(self, name: str) -> Path:
+        """The path of file `name`; OpdcError if it leaves media/<id>/."""
+        if self.plain(name):
+            return self.path / name
+        return media_path(self.media_dir, self.article_id, name)
+
+    def stat(self, name: str) -> os.stat_result | None:
+        """The file's stat, None if it is missing or not a regular file; OpdcError if it
+        leaves media/<id>/."""
+        if self.plain(name):
+            if name in self.files:
+                return self.files[name]
+            found = None
+            with contextlib.suppress(OSError):  # removed since it was listed
+                found = self._hidden[name].stat() if name in self._hidden else None
+            return found if found and stat.S_ISREG(found.st_mode) else None
+        try:
+            return media_path(self.media_dir, self.article_id, name).stat()
+        except OSError:
+            return None
+
+    def fresh(self, name: str, made: tuple[str, ...] | None = None) -> bool:
+        """The outputs of photo `name` (`made`, when the caller has their names already;
+        else its web size and thumbnail) exist and are newer than it, and no manifest
+        says otherwise: what media.stale_outputs would conclude, without its work."""
+        if self.manifest:
+            return False
+        original = self.files.get(name)
+        outputs = [self.files.get(output) for output in made or made_names(name, first=False)]
+        return original is not None and all(
+            out is not None and out.st_mtime_ns >= original.st_mtime_ns for out in outputs
+        )
 
 
 def jpeg_size(path: Path, *, until_scan: bool = False) -> tuple[int, int] | None:

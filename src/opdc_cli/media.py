@@ -44,16 +44,13 @@ from opdc_cli.fsutil import (
     stale_temps,
     write_if_changed,
 )
-
-# MANIFEST is re-exported: validate imports it from here.
-from opdc_cli.gallery import MANIFEST as MANIFEST
 from opdc_cli.gallery import (
+    MANIFEST,
     ORIGINAL_RE,
     SHARE_MAX_BYTES,
     SHARE_SIZE,
-    check_media_name,
+    MediaFolder,
     made_names,
-    media_path,
     original_name,
     read_manifest,
     share_name,
@@ -303,16 +300,18 @@ def check_all(paths: Sequence[Path], check: Callable[[Path], T], kind: str) -> l
     return infos
 
 
-def _taken_numbers(article: Article, folder: Path) -> set[int]:
-    numbers = set()
+def _next_numbers(article: Article, folder: Path) -> tuple[int, int]:
+    """The numbers the next photo and the next attachment are named with: after the
+    highest that the article or its folder (an interrupted add's files too) uses."""
+    from opdc_cli.documents import taken_numbers as taken_attachments
+
     names = [photo.file for photo in article.photos]
+    names += [attachment.file for attachment in article.attachments]
     with contextlib.suppress(OSError):
         names.extend(os.listdir(folder))
-    for name in names:
-        match = ORIGINAL_RE.match(name)
-        if match and int(match.group(1)) == article.id:
-            numbers.add(int(match.group(2)))
-    return numbers
+    matches = [match for match in map(ORIGINAL_RE.match, names) if match]
+    photos = {int(match.group(2)) for match in matches if int(match.group(1)) == article.id}
+    return max(photos, default=0) + 1, max(taken_attachments(article.id, names), default=0) + 1
 
 
 def add_photos(
@@ -324,7 +323,7 @@ def add_photos(
     titles: Sequence[Mapping[str, str]] = (),
 ) -> tuple[Article, list[Path]]:
     """Copy checked photos (and documents) into media/<id>/ and append them to the
-    article's [[photos]] (and [[attachments]]), saved.
+    article's [[photos]] (and [[attachments]]), saved: the article and the new files.
 
     The article is read again from its files under its lock (`Site.edit`), so
     concurrent adds all land and a hand edit saved before is kept; one saved while
@@ -333,11 +332,8 @@ def add_photos(
     created exclusively (never overwriting one), and only the new entries are
     written into the article, its comments and layout kept; if that fails the
     copies are removed. `captions` (one text per language) is for a single photo;
-    `titles` gives each document its title per language.
-    Returns the saved article and the new files.
-    """
+    `titles` gives each document its title per language."""
     from opdc_cli.documents import attachment_name
-    from opdc_cli.documents import taken_numbers as taken_attachments
 
     if captions and len(images) != 1:
         raise UsageError("captions can be given only when one photo is added")
@@ -350,11 +346,7 @@ def add_photos(
         made = not folder.exists()
         folder.mkdir(parents=True, exist_ok=True)
         remove_files(stale_temps(folder))
-        number = max(_taken_numbers(current, folder), default=0) + 1
-        names = [a.file for a in current.attachments]
-        with contextlib.suppress(OSError):
-            names.extend(os.listdir(folder))
-        att_number = max(taken_attachments(article_id, names), default=0) + 1
+        number, att_number = _next_numbers(current, folder)
         photos: list[Photo] = []
         attachments: list[Attachment] = []
         try:
@@ -430,11 +422,13 @@ def leftovers(site: Site, article_id: int, hint: Sequence[Path] = ()) -> list[Pa
             for number, photo in enumerate(article.photos)
             for name in made_names(photo.file, first=number == 0)
         )
-        try:
-            with os.scandir(folder) as entries:
-                names = [e.name for e in entries if e.is_file(follow_symlinks=False)]
-        except OSError:
-            names = []
+        listing = MediaFolder(site.media_dir, article_id)
+        # Only regular files of the folder itself, never a link: clean removes nothing else.
+        names = [
+            n
+            for n, info in listing.files.items()
+            if info is not None and "/" not in n and n not in listing.links
+        ]
         found = []
         unused = unused_originals(article_id, names, used)
         found += [folder / original for original in unused]
@@ -487,52 +481,6 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def _stat(path: Path) -> os.stat_result | None:
-    try:
-        return path.stat()
-    except OSError:
-        return None
-
-
-class _Folder:
-    """The files of one media/<id>/, listed once, so that looking up a photo's three
-    files costs no system call; symbolic links and names with folders get the full
-    containment check of gallery.media_path instead."""
-
-    def __init__(self, media_dir: Path, article_id: int) -> None:
-        self.media_dir = media_dir
-        self.article_id = article_id
-        self.path = media_dir / str(article_id)
-        self.files: dict[str, os.stat_result] = {}
-        self.links: set[str] = set()
-        try:
-            with os.scandir(self.path) as entries:
-                for entry in entries:
-                    with contextlib.suppress(OSError):
-                        if entry.is_symlink():
-                            self.links.add(entry.name)
-                        elif entry.is_file(follow_symlinks=False):
-                            self.files[entry.name] = entry.stat(follow_symlinks=False)
-        except OSError:
-            pass
-
-    def _plain(self, name: str) -> bool:
-        return "/" not in name and name not in self.links and check_media_name(name) is None
-
-    def path_of(self, name: str) -> Path:
-        """The path of file `name`; OpdcError if it leaves media/<id>/."""
-        if name in self.files or self._plain(name):
-            return self.path / name
-        return media_path(self.media_dir, self.article_id, name)
-
-    def stat(self, name: str) -> os.stat_result | None:
-        """The file's stat, None if it is missing; OpdcError if it leaves media/<id>/."""
-        found = self.files.get(name)
-        if found is not None or self._plain(name):
-            return found
-        return _stat(media_path(self.media_dir, self.article_id, name))
-
-
 # The outputs as the manifest names them (its keys), in made_names' order, and what
 # a reason calls each.
 _OUTPUT_KEYS = ("web", "thumb", "share")
@@ -540,7 +488,7 @@ _OUTPUT_WORDS = {"web": "web size", "thumb": "thumbnail", "share": "share image"
 
 
 def _why_stale(
-    folder: _Folder,
+    folder: MediaFolder,
     name: str,
     entry: Mapping[str, Any] | None,
     wanted: dict[str, int],
@@ -613,7 +561,7 @@ def stale_outputs(where: Site | SiteConfig, article: Article) -> list[StaleOutpu
     problems of their own). Fix: `opdc media resize <id>`.
     """
     media_dir, settings = _media_of(where)
-    folder = _Folder(media_dir, article.id)
+    folder = MediaFolder(media_dir, article.id)
     manifest = read_manifest(folder.path)
     wanted = settings_record(settings)
     stale = []
@@ -673,7 +621,7 @@ def plan_resize(
     wanted = settings_record(settings)
     plan = ResizePlan(settings)
     for article in sorted(articles, key=lambda a: a.id):
-        folder = _Folder(media_dir, article.id)
+        folder = MediaFolder(media_dir, article.id)
         manifest = {} if force else read_manifest(folder.path)
         for number, photo in enumerate(article.photos):
             name = photo.file

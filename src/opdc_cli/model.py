@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Literal
 
+from opdc_cli.thai import is_buddhist_era, to_common_era
+
 Status = Literal["draft", "review", "approved", "published"]
 State = Literal["draft", "review", "approved", "scheduled", "published", "expired"]
 STATUSES: tuple[Status, ...] = ("draft", "review", "approved", "published")
@@ -80,8 +82,10 @@ def year_problem(value: date | datetime) -> str | None:
             years.append(value.year - 1 if value.year == 1 else value.year + 1)
     if all(FIRST_YEAR <= year <= LAST_YEAR for year in years):
         return None
-    if FIRST_YEAR <= value.year - 543 <= LAST_YEAR:
-        return f"year {value.year} looks like a Buddhist-era year: write {value.year - 543}"
+    if is_buddhist_era(value.year) and FIRST_YEAR <= to_common_era(value.year) <= LAST_YEAR:
+        return (
+            f"year {value.year} looks like a Buddhist-era year: write {to_common_era(value.year)}"
+        )
     return f"the year must lie in {FIRST_YEAR}–{LAST_YEAR} (in UTC too), not {value.isoformat()}"
 
 

@@ -94,33 +94,9 @@ def article_view(
         parts.append(Text(""))
         parts.extend(_lines(line, width, "cyan"))
     if article.photos:
-        parts.append(Text(""))
-        parts.append(Text(label(lang, "photos"), style="bold"))
-        items = gallery(media_dir, article)
-        # Paged as the article's pages page them: a count line closes each page.
-        pages = gallery_pages(items, config.media.gallery_page_size)
-        shown = sum(len(page) for page in pages)
-        for number, page in enumerate(pages, start=1):
-            for item in page:
-                parts.extend(_photo_lines(item, lang, width))
-            if page:
-                parts.append(Text(total_line(lang, shown, number, len(pages))))
-        for item in items:
-            if not item.ready:
-                parts.extend(_photo_lines(item, lang, width))
-        if not shown:
-            parts.append(Text(total_line(lang, 0)))
+        parts += _gallery_lines(article, config, lang, width, media_dir)
     if article.attachments:
-        parts.append(Text(""))
-        parts.append(Text(label(lang, "attachments"), style="bold"))
-        for attachment in article.attachments:
-            parts.extend(_lines(attachment.title(lang), width, indent="  "))
-            info = documents.attached_info(media_dir, article.id, attachment.file)
-            facts = documents.details(info, lang) if info else "missing from media/"
-            entry = Text("    ")
-            entry.append(clean(attachment.file))
-            entry.append(f" ({facts})", style="dim" if info else "yellow")
-            parts.append(entry)
+        parts += _attachment_lines(article, lang, width, media_dir)
     if article.tags:
         parts.append(Text(""))
         parts.append(
@@ -129,6 +105,44 @@ def article_view(
             )
         )
     return Group(*parts)
+
+
+def _gallery_lines(
+    article: Article, config: SiteConfig, lang: str, width: int, media_dir: Path
+) -> list[RenderableType]:
+    """The photos, paged as the article's pages page them (a count line closes each
+    page), then the photos without a web size yet."""
+    parts: list[RenderableType] = [Text(""), Text(label(lang, "photos"), style="bold")]
+    items = gallery(media_dir, article)
+    pages = gallery_pages(items, config.media.gallery_page_size)
+    shown = sum(len(page) for page in pages)
+    for number, page in enumerate(pages, start=1):
+        for item in page:
+            parts.extend(_photo_lines(item, lang, width))
+        if page:
+            parts.append(Text(total_line(lang, shown, number, len(pages))))
+    for item in items:
+        if not item.ready:
+            parts.extend(_photo_lines(item, lang, width))
+    if not shown:
+        parts.append(Text(total_line(lang, 0)))
+    return parts
+
+
+def _attachment_lines(
+    article: Article, lang: str, width: int, media_dir: Path
+) -> list[RenderableType]:
+    """The attachments: each title, then its file and what it is (or that it is missing)."""
+    parts: list[RenderableType] = [Text(""), Text(label(lang, "attachments"), style="bold")]
+    for attachment in article.attachments:
+        parts.extend(_lines(attachment.title(lang), width, indent="  "))
+        info = documents.attached_info(media_dir, article.id, attachment.file)
+        facts = documents.details(info, lang) if info else "missing from media/"
+        entry = Text("    ")
+        entry.append(clean(attachment.file))
+        entry.append(f" ({facts})", style="dim" if info else "yellow")
+        parts.append(entry)
+    return parts
 
 
 LIST_COLUMNS = ("ID", "Date", "Category", "Status", "Lang", "Photos", "Title")

@@ -76,6 +76,22 @@ def article_record(
         if article.event
         else None
     )
+    record["photos"] = _photo_records(article, config, media_dir)
+    record["attachments"] = [
+        {
+            "file": a.file,
+            "title": dict(a.titles),
+            "url": urls.url(config, urls.media_path(article.id, a.file)),
+            **documents.record(documents.attached_info(media_dir, article.id, a.file)),
+        }
+        for a in article.attachments
+    ]
+    record["source"] = article.source
+    return record
+
+
+def _photo_records(article: Article, config: SiteConfig, media_dir: Path) -> list[dict[str, Any]]:
+    """The article's photos with their web files, sizes and gallery pages."""
     items = gallery(media_dir, article)
     # The gallery page each photo is on (1, 2, …; null until it has a web size).
     page_of = {
@@ -83,7 +99,7 @@ def article_record(
         for number, page in enumerate(gallery_pages(items, config.media.gallery_page_size), 1)
         for item in page
     }
-    record["photos"] = [
+    return [
         {
             "file": item.original,
             "caption": dict(item.photo.captions),
@@ -101,14 +117,3 @@ def article_record(
         }
         for item in items
     ]
-    record["attachments"] = [
-        {
-            "file": a.file,
-            "title": dict(a.titles),
-            "url": urls.url(config, urls.media_path(article.id, a.file)),
-            **documents.record(documents.attached_info(media_dir, article.id, a.file)),
-        }
-        for a in article.attachments
-    ]
-    record["source"] = article.source
-    return record

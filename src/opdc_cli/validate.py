@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -28,10 +27,9 @@ from opdc_cli.checks import CheckCache, Checked, epoch_us
 from opdc_cli.documents import unused_attachments
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.gallery import (
-    check_media_name,
+    MediaFolder,
     jpeg_size,
     made_names,
-    media_path,
     real_media_folder,
     unused_originals,
 )
@@ -39,7 +37,6 @@ from opdc_cli.links import link_problems
 from opdc_cli.media import (
     FORMAT_NAMES,
     FORMATS,
-    MANIFEST,
     bomb_pixels,
     load_plugins,
     pillow_limits,
@@ -654,7 +651,7 @@ class ArticleChecker:
                     article.id,
                 )
             return
-        listing = media_listing(folder)
+        listing = MediaFolder(folder.parent, article.id)
         referenced: set[str] = set()
         # Photos whose web sizes the quick mtime test could not clear.
         unsure: dict[str, tuple[Source, tuple[PathPart, ...]]] = {}
@@ -668,7 +665,7 @@ class ArticleChecker:
             made = made_names(name, first=index == 0)
             referenced.update(made)
             usable = ok and self._image(source, parts, article.id, folder / name, name)
-            if usable and not _fresh(name, made, listing):
+            if usable and not listing.fresh(name, made):
                 unsure[name] = (source, parts)
             self._alt_text(located, index, name, texts)
         if unsure:
@@ -687,12 +684,8 @@ class ArticleChecker:
                 else "delete it"
             )
             self._problems.append(
-                Problem(
+                unused_file(
                     folder / name,
-                    None,
-                    None,
-                    "OPDC309",
-                    "warning",
                     f"article {article.id} does not use this file: {fix}, "
                     "or add it to the article's [[photos]] or [[attachments]]",
                     article.id,
@@ -753,14 +746,14 @@ class ArticleChecker:
         parts: Sequence[PathPart],
         article_id: int,
         name: str,
-        listing: Listing,
+        listing: MediaFolder,
     ) -> bool:
         """Is `name` a regular file inside media/<id>/, of an acceptable size?"""
-        # Resolving every path is slow on big sites: only names with folders or links can
-        # leave media/<id>/ once check_media_name has passed them.
-        if "/" in name or name in listing.links or check_media_name(name) is not None:
+        # Resolving every path is slow on big sites: only names the listing cannot answer
+        # for (with folders, links, refused names) get the full check.
+        if not listing.plain(name):
             try:
-                media_path(self.config.root / "media", article_id, name)
+                listing.path_of(name)
             except OpdcError as exc:
                 self._at(source, parts, "OPDC301", "error", exc.message, article_id)
                 return False
@@ -817,16 +810,9 @@ class ArticleChecker:
                 )
 
 
-def _fresh(name: str, made: tuple[str, ...], listing: Listing) -> bool:
-    """The outputs `made` of photo `name` exist and are newer than it, and no manifest
-    says otherwise: what media.stale_outputs would conclude, without its work."""
-    if listing.manifest:
-        return False
-    original = listing.files.get(name)
-    outputs = [listing.files.get(output) for output in made]
-    return original is not None and all(
-        out is not None and out.st_mtime_ns >= original.st_mtime_ns for out in outputs
-    )
+def unused_file(path: Path, message: str, article_id: int | None) -> Problem:
+    """OPDC309: a file of media/<id>/ that no article uses (`message` says what to do)."""
+    return Problem(path, None, None, "OPDC309", "warning", message, article_id)
 
 
 def find_links(text: str) -> Iterator[tuple[int, str, str]]:
@@ -848,47 +834,6 @@ def find_links(text: str) -> Iterator[tuple[int, str, str]]:
             yield start, text[start:stop].rstrip(".,;:!?"), scheme
             colon = stop
         colon = text.find(":", colon + 1)
-
-
-@dataclass
-class Listing:
-    """What media/<id>/ holds, hidden names aside."""
-
-    # Each file by its name relative to the folder: its stat, or None when it is not a
-    # regular file (a folder's link, a broken link).
-    files: dict[str, os.stat_result | None] = field(default_factory=dict)
-    # Names that are symbolic links: they may point out of media/<id>/.
-    links: set[str] = field(default_factory=set)
-    # media/<id>/.resize.json is there (opdc media resize's record of its outputs).
-    manifest: bool = False
-
-
-def media_listing(folder: Path) -> Listing:
-    """The files under media/<id>/ (sub-folders included), with their stats."""
-    listing = Listing()
-    pending = [(folder, "")]
-    while pending:
-        directory, prefix = pending.pop()
-        try:
-            entries = list(os.scandir(directory))
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.name.startswith("."):
-                listing.manifest |= not prefix and entry.name == MANIFEST
-                continue
-            name = prefix + entry.name
-            if entry.is_dir(follow_symlinks=False):
-                pending.append((Path(entry.path), name + "/"))
-                continue
-            if entry.is_symlink():
-                listing.links.add(name)
-            try:
-                found: os.stat_result | None = entry.stat()
-            except OSError:
-                found = None
-            listing.files[name] = found if found and stat.S_ISREG(found.st_mode) else None
-    return listing
 
 
 @contextlib.contextmanager
@@ -1143,14 +1088,10 @@ def _orphans(media_dir: Path, article_ids: set[int], scope: Scope) -> list[Probl
         if article_id in article_ids or not scope.covers(article_id):
             continue
         folder = media_dir / str(article_id)
-        for name in sorted(media_listing(folder).files):
+        for name in sorted(MediaFolder(media_dir, article_id).files):
             problems.append(
-                Problem(
+                unused_file(
                     folder / name,
-                    None,
-                    None,
-                    "OPDC309",
-                    "warning",
                     f"no article has id {article_id}: delete media/{article_id}/, "
                     "or restore the article it belongs to",
                     None,

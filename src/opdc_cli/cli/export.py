@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from opdc_cli.content import Site
+    from opdc_cli.export.site import ExportReport
 
 
 class ExportFormat(StrEnum):
@@ -226,7 +227,6 @@ def _export_html(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
     from opdc_cli.export.site import export_site
-    from opdc_cli.publish import held_line
 
     console = err()
     names = {"articles": "article pages", "indexes": "index pages"}
@@ -256,6 +256,16 @@ def _export_html(
             progress=progress,
             force=force,
         )
+    _html_report(site, output, report, with_originals, now)
+
+
+def _html_report(
+    site: Site, output: Path, report: ExportReport, with_originals: bool, now: datetime
+) -> None:
+    """What an html export did, on stderr; exit 1 when an article or a file was left out."""
+    from opdc_cli.publish import held_line
+
+    console = err()
     for message in report.warnings:
         warn(message)
     for problem in report.problems:

@@ -101,6 +101,7 @@ def _report(report: Report, notes: list[str], dry_run: bool) -> None:
     console.print(escape(report.summary(dry_run)))
 
 
+# Long for its typer options (one annotated parameter each); the body is ~20 lines.
 def import_(
     ctx: typer.Context,
     kind: Annotated[

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from opdc_cli.serve import Rebuild
 
 
+# Long for its typer options (one annotated parameter each); the body is ~50 lines.
 def serve(
     ctx: typer.Context,
     port: Annotated[

@@ -225,6 +225,21 @@ def article_meta(
     ]
     if image:
         tags.append(("name", "twitter:image", image["url"]))
+    data = _news_article(config, article, lang, text, canonical, image)
+    return {"description": text, "meta": _tags(tags), "json_ld": json_ld(data)}
+
+
+def _news_article(
+    config: SiteConfig,
+    article: Article,
+    lang: str,
+    text: str,
+    canonical: str,
+    image: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The page's schema.org NewsArticle, with the description and image of its tags."""
+    translation = article.translations[lang]
+    date = article.date.isoformat()
     publisher: dict[str, Any] = {"@type": "Organization", "name": config.site_name(lang)}
     logo = logo_url(config)
     if logo:
@@ -238,7 +253,7 @@ def article_meta(
         "mainEntityOfPage": canonical,
         "datePublished": date,
         "dateModified": date,
-        "articleSection": section,
+        "articleSection": config.category_name(article.category, lang),
         "author": {
             "@type": "Organization",
             "name": translation.credit.strip() or config.site_name(lang),
@@ -250,7 +265,7 @@ def article_meta(
         data["image"] = [image["url"]]
     if article.tags:
         data["keywords"] = list(article.tags)
-    return {"description": text, "meta": _tags(tags), "json_ld": json_ld(data)}
+    return data
 
 
 def json_ld(data: dict[str, Any]) -> str:
