@@ -23,7 +23,12 @@ from opdc_cli.codes import CODES
 from opdc_cli.content import Site
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.feed import build_feed
-from opdc_cli.gallery import MediaFolder, check_media_name, media_path, thumb_name, web_name
+from opdc_cli.gallery import (
+    MediaFolder,
+    check_media_name,
+    made_names,
+    media_path,
+)
 from opdc_cli.media import leftovers, plan_resize, stale_outputs
 from opdc_cli.model import LAST_YEAR, year_problem
 from opdc_cli.scaffold import init_site
@@ -233,12 +238,12 @@ def test_a_plain_name_and_a_sub_folder_are_accepted(tmp_path: Path) -> None:
 # --- one listing of media/<id>/ for validate and media -------------------------------------
 
 
-def _outputs(root: Path, article_id: int, name: str, *, newer: bool) -> None:
-    """The photo's web size and thumbnail, a second newer (or older) than the original,
-    with no manifest saying how they were made."""
+def _outputs(root: Path, article_id: int, name: str, *, newer: bool, first: bool) -> None:
+    """What is made of the photo (web size, thumbnail, the first photo's share image), a
+    second newer (or older) than the original, with no manifest saying how."""
     folder = root / "media" / str(article_id)
     stamp = (folder / name).stat().st_mtime_ns + (10**9 if newer else -(10**9))
-    for output in (web_name(name), thumb_name(name)):
+    for output in made_names(name, first=first):
         write_jpeg(folder / output)
         os.utime(folder / output, ns=(stamp, stamp))
 
@@ -250,12 +255,12 @@ def test_validate_s_shortcut_and_stale_outputs_agree(
     root = make_site([make_article(1001)])
     site = Site.open(root)
     article = site.article(1001)
-    for photo in article.photos:
-        _outputs(root, 1001, photo.file, newer=newer)
+    for number, photo in enumerate(article.photos):
+        _outputs(root, 1001, photo.file, newer=newer, first=number == 0)
     listing = MediaFolder(site.media_dir, 1001)
     stale = {found.photo.file for found in stale_outputs(site.config, article)}
-    for photo in article.photos:
-        assert listing.fresh(photo.file) == newer
+    for number, photo in enumerate(article.photos):
+        assert listing.fresh(photo.file, made_names(photo.file, first=number == 0)) == newer
         assert (photo.file in stale) == (not newer)
     codes = [p.code for p in validate_site(root).problems]
     assert codes.count("OPDC308") == (0 if newer else len(article.photos))
