@@ -5,7 +5,8 @@
 Thai and English bodies of several kB (about 12 kB per article file), 3 to 8
 photo references each, dates spread over 20 years, three categories, one
 article in ten in the text form, one in twenty a draft. With --media every
-referenced photo gets a small real JPEG original, web size and thumbnail, so
+referenced photo gets a small real JPEG original, web size and thumbnail (and the
+first photo a share image), so
 checks that open files do real work. The same seed gives the same site.
 """
 
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from opdc_cli import store
+from opdc_cli.gallery import made_names
 from opdc_cli.model import Article, Event, Photo, Translation
 from opdc_cli.scaffold import init_site
 
@@ -150,9 +152,10 @@ def generate(
         if media:
             mdir = folder / "media" / str(article_id)
             mdir.mkdir(parents=True, exist_ok=True)
-            for photo in article.photos:
-                stem = photo.file.rsplit(".", 1)[0]
-                for name in (photo.file, f"{stem}_resize.jpg", f"{stem}_thumb.jpg"):
+            for number, photo in enumerate(article.photos):
+                # The original, then what opdc media resize makes of it (the web size,
+                # the thumbnail, the first photo's share image), written after it.
+                for name in (photo.file, *made_names(photo.file, first=number == 0)):
                     (mdir / name).write_bytes(jpeg)
 
 
