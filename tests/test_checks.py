@@ -157,6 +157,21 @@ def test_a_change_in_the_media_folder_is_checked_again(
     assert found, "each change is a problem validate reports"
 
 
+def test_a_hard_link_to_a_photo_changes_nothing(
+    site: Path, checked: Checked, tmp_path: Path
+) -> None:
+    """Every html export hard-links the photos into its folder, which changes their
+    ctime: that alone must not have every article checked again."""
+    validate_site(site, now=NOW)
+    photo = site / "media" / "1001" / "img1001_1.jpg"
+    before = photo.stat().st_ctime_ns
+    os.link(photo, tmp_path / "linked.jpg")
+    assert photo.stat().st_ctime_ns != before or photo.stat().st_nlink == 2
+    checked.clear()
+    validate_site(site, now=NOW)
+    assert checked == []
+
+
 def test_new_settings_check_everything_again(site: Path, checked: Checked) -> None:
     validate_site(site, now=NOW)
     site_file = site / "site.toml"

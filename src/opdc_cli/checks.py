@@ -6,8 +6,9 @@ validate about every article it publishes. What the check finds depends only on:
 
 - the article's files (their path, size, mtime, inode and ctime, as the index
   compares them),
-- its media folder (every entry's name, kind, size, mtime, inode and ctime, the
-  resize record `.resize.json` included),
+- its media folder (every entry's name, kind, size, mtime and inode, the resize
+  record `.resize.json` included; not the ctime, which the html export's hard
+  links to the photos change),
 - site.toml's settings and opdc's code (a change to either starts afresh),
 - and, for a published article dated in the future, the time (OPDC501, "scheduled").
 
@@ -116,7 +117,7 @@ class Signer:
                 top = os.lstat(folder)
             except FileNotFoundError:
                 return _digest(parts)
-            if not self._add(parts, "", top):
+            if not self._add(parts, "", top, media=True):
                 return None
             if stat.S_ISDIR(top.st_mode) and not self._folder(parts, folder, ""):
                 return None
@@ -131,17 +132,18 @@ class Signer:
             for entry in entries:
                 st = entry.stat(follow_symlinks=False)
                 name = prefix + entry.name
-                if not self._add(parts, name, st):
+                if not self._add(parts, name, st, media=True):
                     return False
                 if stat.S_ISDIR(st.st_mode) and not self._folder(parts, entry.path, name + "/"):
                     return False
         return True
 
-    def _add(self, parts: list[str], name: str, st: os.stat_result) -> bool:
-        parts.append(
-            f"{name}\0{st.st_mode}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
-        )
-        return st.st_mtime_ns <= self.cutoff and st.st_ctime_ns <= self.cutoff
+    def _add(self, parts: list[str], name: str, st: os.stat_result, media: bool = False) -> bool:
+        # A media file's change time is left out: every html export hard-links the
+        # photos into its folder, and a new link changes the file's ctime.
+        changed = st.st_mtime_ns if media else max(st.st_mtime_ns, st.st_ctime_ns)
+        parts.append(f"{name}\0{st.st_mode}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{changed}")
+        return changed <= self.cutoff
 
 
 def _digest(parts: list[str]) -> bytes:
