@@ -244,17 +244,8 @@ class CheckCache:
             for article_id, sig, checked in found
             if sig is not None and not checked.timed()
         ]
-        conn = self._connection() if rows else None
-        if conn is None:
-            return
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.executemany("INSERT OR REPLACE INTO checks VALUES (?, ?, ?, ?)", rows)
-            conn.execute("COMMIT")
-        except sqlite3.Error:
-            # Busy or read-only: the results are simply worked out again next time.
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
+        if rows:
+            self._write("INSERT OR REPLACE INTO checks VALUES (?, ?, ?, ?)", rows)
 
     def forget_others(self, ids: Iterable[int]) -> None:
         """Drop the results of articles other than `ids` (the site's articles now)."""
@@ -264,11 +255,22 @@ class CheckCache:
         keep = set(ids)
         try:
             stored = [row[0] for row in conn.execute("SELECT id FROM checks")]
-            gone = [(i,) for i in stored if i not in keep]
-            if gone:
-                conn.execute("BEGIN IMMEDIATE")
-                conn.executemany("DELETE FROM checks WHERE id = ?", gone)
-                conn.execute("COMMIT")
+        except sqlite3.Error:
+            return
+        gone = [(i,) for i in stored if i not in keep]
+        if gone:
+            self._write("DELETE FROM checks WHERE id = ?", gone)
+
+    def _write(self, statement: str, rows: Sequence[tuple[object, ...]]) -> None:
+        """One write transaction; busy or read-only, nothing is kept (the results are
+        worked out again next time)."""
+        conn = self._connection()
+        if conn is None:
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(statement, rows)
+            conn.execute("COMMIT")
         except sqlite3.Error:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
