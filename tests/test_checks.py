@@ -32,14 +32,8 @@ NOW = datetime(2026, 1, 1, tzinfo=BANGKOK)
 Checked = list[int]
 
 
-@pytest.fixture
-def checked(monkeypatch: pytest.MonkeyPatch) -> Checked:
-    """The ids of the articles checked (not taken from the kept results), in order.
-
-    Files are trusted as soon as they are written: the racy window is what keeps a
-    just-written file from being kept, and the tests below change files on purpose.
-    """
-    monkeypatch.setattr(checks, "RACY_NS", 0)
+def watch_checks(monkeypatch: pytest.MonkeyPatch) -> Checked:
+    """The ids of the articles checked (not taken from the kept results), in order."""
     seen: Checked = []
     real = validate.ArticleChecker._check_one
 
@@ -49,6 +43,15 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Checked:
 
     monkeypatch.setattr(validate.ArticleChecker, "_check_one", spy)
     return seen
+
+
+@pytest.fixture
+def checked(monkeypatch: pytest.MonkeyPatch) -> Checked:
+    """watch_checks, with files trusted as soon as they are written: the racy window
+    is what keeps a just-written file from being kept, and the tests below change
+    files on purpose."""
+    monkeypatch.setattr(checks, "RACY_NS", 0)
+    return watch_checks(monkeypatch)
 
 
 def fresh(root: Path, now: datetime | None = NOW) -> list[Problem]:
@@ -215,14 +218,7 @@ def test_a_scheduled_article_is_reported_at_any_time_order(
 
 
 def test_a_file_changed_just_now_is_not_kept(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: Checked = []
-    real = validate.ArticleChecker._check_one
-
-    def spy(self: validate.ArticleChecker, files: list[ArticleFile]) -> checks.Checked:
-        seen.append(files[0].id)
-        return real(self, files)
-
-    monkeypatch.setattr(validate.ArticleChecker, "_check_one", spy)
+    seen = watch_checks(monkeypatch)
     # The files were written a moment ago: within the racy window, nothing is kept.
     validate_site(site, now=NOW)
     validate_site(site, now=NOW)

@@ -33,11 +33,11 @@ TIMING = re.compile(r" in \d+(\.\d+)? s(, \d+(\.\d+)? photos/s)?")
 
 # The examples that cannot run here, by document and line of their first command.
 SKIPPED = {
-    "README.md:128",  # opdc serve runs until Ctrl-C: tests/test_serve.py
-    "README.md:161",  # the workflow needs [workflow] settings and a person: tests/test_workflow.py
-    "README.md:224",  # asks on a terminal: tests/test_new_article_terminal.py
-    "README.md:353",  # shows a site with broken articles
-    "README.md:396",  # needs a PDF from elsewhere: tests/test_documents.py
+    "README.md:129",  # opdc serve runs until Ctrl-C: tests/test_serve.py
+    "README.md:162",  # the workflow needs [workflow] settings and a person: tests/test_workflow.py
+    "README.md:225",  # asks on a terminal: tests/test_new_article_terminal.py
+    "README.md:354",  # shows a site with broken articles
+    "README.md:397",  # needs a PDF from elsewhere: tests/test_documents.py
     "docs/errors.md:31",  # shows a broken article
     "docs/errors.md:40",  # a read-only mount, a full disk: tests/test_cli_surface.py
     "docs/errors.md:88",  # Ctrl-C: tests/test_cli_surface.py

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from opdc_cli import __version__
-from opdc_cli.index import BUSY_TIMEOUT, CACHE_DIR, RACY_NS, make_folder
+from opdc_cli.index import BUSY_TIMEOUT, CACHE_DIR, RACY_NS, epoch_us, make_folder
 
 if TYPE_CHECKING:
     from opdc_cli.site import SiteConfig
@@ -71,19 +71,24 @@ class Checked:
         return any(p.code == "OPDC501" for p in self.problems)
 
 
-def epoch_us(when: datetime) -> int:
-    return int(when.timestamp() * 1_000_000)
-
-
-def code_stamp() -> str:
-    """What the checks' code is: opdc's modules and the libraries that judge photos and
-    documents. A working copy being edited changes no version number."""
-    stamps = [f"schema {SCHEMA_VERSION}", f"opdc {__version__}", f"python {sys.version}"]
+def package_stamp() -> str:
+    """Size and mtime (ns) of every module of opdc: what its checks and pages were made
+    by. A released opdc changes its version when they change; a working copy being
+    edited does not, and nothing it keeps may outlive the code that made it."""
     package = Path(__file__).parent
+    stamps = []
     for path in sorted(package.rglob("*.py")):
         with contextlib.suppress(OSError):
             st = path.stat()
             stamps.append(f"{path.relative_to(package)}:{st.st_size}:{st.st_mtime_ns}")
+    return " ".join(stamps)
+
+
+def code_stamp() -> str:
+    """What the checks' code is: opdc's modules and the libraries that judge photos and
+    documents."""
+    stamps = [f"schema {SCHEMA_VERSION}", f"opdc {__version__}", f"python {sys.version}"]
+    stamps.append(package_stamp())
     for name in ("PIL", "pypdf"):
         # find_spec of a top-level name finds the package without importing it.
         spec = find_spec(name)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from opdc_cli import store
-from opdc_cli.checks import CheckCache, Checked, epoch_us
+from opdc_cli.checks import CheckCache, Checked
 from opdc_cli.documents import unused_attachments
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.gallery import (
@@ -33,6 +33,7 @@ from opdc_cli.gallery import (
     real_media_folder,
     unused_originals,
 )
+from opdc_cli.index import epoch_us
 from opdc_cli.links import link_problems
 from opdc_cli.media import (
     FORMAT_NAMES,

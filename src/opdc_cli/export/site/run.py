@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from opdc_cli import __version__
+from opdc_cli.checks import package_stamp
 from opdc_cli.content import Site
 from opdc_cli.errors import OpdcError, UsageError
 from opdc_cli.export import meta, sitemap
@@ -35,17 +36,8 @@ STYLE_PATH = "static/style.css"
 
 
 def code_stamp() -> str:
-    """Size and mtime (ns) of every module of opdc: what turns articles into pages.
-
-    A released opdc changes its version when they change; a working copy being
-    edited does not, and its pages must not stay as older code made them.
-    """
-    package = Path(__file__).parents[2]
-    stamps = []
-    for path in sorted(package.rglob("*.py")):
-        info = path.stat()
-        stamps.append(f"{path.relative_to(package)}:{info.st_size}:{info.st_mtime_ns}")
-    return " ".join(stamps)
+    """What turns articles into pages: every module of opdc (checks.package_stamp)."""
+    return package_stamp()
 
 
 def global_key(
