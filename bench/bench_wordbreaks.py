@@ -8,9 +8,11 @@ twice, in one process each time (`opdc_cli.export.site.export_site`, worker proc
 as opdc starts them): once as opdc does, with `<wbr>` and word spans between the Thai
 words of titles, summaries, bodies and captions (opdc_cli.htmltext.thai_breaks), and
 once with the same text only escaped (the reference: what a page without word breaks
-costs). The two alternate, so that the machine's load falls on both alike. One
-untimed export first brings the index, the kept validate results and the word
-list's cache up to date, as any earlier opdc command would have.
+costs), and once more with word breaks after emptying the site's word store
+(`.opdc/words.sqlite`, opdc_cli.wordstore): the first export after a clone, when every
+Thai chunk is segmented. The three alternate, so that the machine's load falls on all
+alike. One untimed export first brings the index, the kept validate results, the word
+list's cache and the word store up to date, as any earlier opdc command would have.
 
 Prints the median wall time of each and their ratio.
 """
@@ -28,6 +30,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from opdc_cli import thai, wordstore
 from opdc_cli.content import Site
 from opdc_cli.export.site import export_site
 
@@ -55,8 +58,15 @@ def without_breaks() -> Any:
         setattr(render, "thai_breaks", saved[1])  # noqa: B010
 
 
-def export_once(site_dir: Path, out: Path) -> float:
+def export_once(site_dir: Path, out: Path, *, forget_words: bool = False) -> float:
     shutil.rmtree(out, ignore_errors=True)
+    # Each run starts as a new `opdc export` process would: nothing segmented in memory,
+    # and with `forget_words` nothing kept in the site's word store either.
+    thai.keep_words(None)
+    thai._segment.cache_clear()
+    if forget_words:
+        for suffix in ("", "-wal", "-shm"):
+            (site_dir / ".opdc" / f"{wordstore.FILE_NAME}{suffix}").unlink(missing_ok=True)
     started = time.perf_counter()
     report = export_site(Site.open(site_dir), out)
     seconds = time.perf_counter() - started
@@ -75,14 +85,23 @@ def main() -> None:
     args = parser.parse_args()
     out = args.work / "out"
     export_once(args.site, out)
-    timings: dict[str, list[float]] = {"with word breaks": [], "escaped only (reference)": []}
+    timings: dict[str, list[float]] = {
+        "with word breaks": [],
+        "with word breaks, word store emptied first": [],
+        "escaped only (reference)": [],
+    }
     for run in range(1, args.runs + 1):
         with without_breaks():
             plain = export_once(args.site, out)
         breaks = export_once(args.site, out)
+        cold = export_once(args.site, out, forget_words=True)
         timings["escaped only (reference)"].append(plain)
         timings["with word breaks"].append(breaks)
-        print(f"run {run}: escaped only {plain:.2f} s, with word breaks {breaks:.2f} s")
+        timings["with word breaks, word store emptied first"].append(cold)
+        print(
+            f"run {run}: escaped only {plain:.2f} s, with word breaks {breaks:.2f} s, "
+            f"store emptied first {cold:.2f} s"
+        )
     reference = statistics.median(timings["escaped only (reference)"])
     print("| export | median wall | × reference |")
     print("|---|---:|---:|")

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
-from opdc_cli import clock, store
+from opdc_cli import clock, store, thai, wordstore
 from opdc_cli.errors import ArticleNotFound, OpdcError
 from opdc_cli.model import Article, State, Status, publication_state
 from opdc_cli.site import SITE_FILE, SiteConfig, find_site_root, load_config
@@ -355,6 +355,11 @@ class Site:
     cache: bool = True
     problems: list[OpdcError] = field(default_factory=list)
     warn: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # The Thai words found while working on this site are kept beside its index
+        # (opened on first use); --no-cache segments every time, like it reads every file.
+        thai.keep_words(self.cache_dir / wordstore.FILE_NAME if self.cache else None)
 
     @classmethod
     def open(

@@ -3,6 +3,8 @@
 This module imports only the standard library. pythainlp (67 MB) is imported lazily, and
 only when a string actually contains Thai; its word dictionary is loaded as a set kept in
 the user's cache folder (WordSet), not built into pythainlp's Trie in every process.
+The words found are kept in the site's `.opdc/words.sqlite` (keep_words, wordstore), so
+a chunk of Thai is segmented once, not in every command and every export.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opdc_cli.wordstore import WordStore
 
 __all__ = [
     "EN_MONTHS",
@@ -580,9 +586,9 @@ def _write_cache(path: Path, data: bytes) -> None:
 
 
 @functools.cache
-def dictionary() -> WordSet:
-    """pythainlp's word dictionary, from the user's cache folder when it was built
-    before (keyed by pythainlp's version and the dictionary's hash)."""
+def _word_list() -> tuple[bytes, str]:
+    """pythainlp's word list as it is installed, and a name for it: pythainlp's
+    version and the list's hash."""
     import hashlib
     from importlib import metadata, util
 
@@ -594,7 +600,15 @@ def dictionary() -> WordSet:
     package = Path(next(iter(spec.submodule_search_locations)))
     raw = (package / "corpus" / _DICTIONARY_FILE).read_bytes()
     digest = hashlib.sha256(raw).hexdigest()[:16]
-    cached = _cache_home() / f"thai-words-{metadata.version('pythainlp')}-{digest}.marshal"
+    return raw, f"{metadata.version('pythainlp')}-{digest}"
+
+
+@functools.cache
+def dictionary() -> WordSet:
+    """pythainlp's word dictionary, from the user's cache folder when it was built
+    before (keyed by pythainlp's version and the dictionary's hash)."""
+    raw, name = _word_list()
+    cached = _cache_home() / f"thai-words-{name}.marshal"
     try:
         return WordSet.load(cached.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
@@ -606,9 +620,59 @@ def dictionary() -> WordSet:
     return words
 
 
+def _words_stamp() -> str:
+    """What decides a chunk's words: the word list and this module's rules."""
+    import hashlib
+
+    rules = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    return f"{_word_list()[1]}-{rules}"
+
+
+_kept: WordStore | None = None
+
+
+def keep_words(path: Path | None) -> None:
+    """Keep the Thai words found from now on in `path` (a site's .opdc/words.sqlite,
+    see wordstore), and look there before segmenting; None: keep them nowhere."""
+    global _kept
+    if _kept is not None and path == _kept.path:
+        return
+    if _kept is not None:
+        _kept.close()
+    if path is None:
+        _kept = None
+        return
+    from opdc_cli.wordstore import WordStore
+
+    _kept = WordStore(path, _words_stamp)
+    import atexit
+
+    atexit.register(flush_words)
+
+
+def flush_words() -> None:
+    """Write the words found since the last call into the store (cheap when none were)."""
+    if _kept is not None:
+        _kept.flush()
+
+
 @functools.lru_cache(maxsize=4096)
 def _segment(chunk: str) -> tuple[str, ...]:
-    """Split one whitespace-free chunk containing Thai into words (cached per chunk)."""
+    """Split one whitespace-free chunk containing Thai into words: remembered in this
+    process, and kept in the site's word store when there is one (keep_words)."""
+    kept = _kept
+    if kept is not None:
+        found = kept.get(chunk)
+        if found is not None:
+            return found
+    tokens = _newmm(chunk)
+    if kept is not None:
+        kept.put(chunk, tokens)
+    return tokens
+
+
+def _newmm(chunk: str) -> tuple[str, ...]:
+    """Split one whitespace-free chunk containing Thai into words with pythainlp."""
     # Read-only mode stops pythainlp from creating ~/pythainlp-data on import.
     os.environ.setdefault("PYTHAINLP_READ_ONLY", "1")
     from pythainlp.tokenize import word_tokenize

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from opdc_cli import __version__
+from opdc_cli import __version__, thai
 from opdc_cli.checks import package_stamp
 from opdc_cli.content import Site
 from opdc_cli.errors import OpdcError, UsageError
@@ -359,6 +359,7 @@ def export_site(
             force or interrupted, clean or interrupted, drafts,
         )  # fmt: skip
         _export(run, jobs, progress)
+        thai.flush_words()  # the list pages' words too, for the next export or rebuild
         (folder / state.RUNNING).unlink(missing_ok=True)
         return report
 

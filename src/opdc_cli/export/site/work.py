@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from opdc_cli import thai
 from opdc_cli.errors import OpdcError
 from opdc_cli.export.site.plan import Entry
 from opdc_cli.export.site.render import CardData, Job, Renderer
@@ -107,7 +108,15 @@ def _init_worker(job: Job, parent: int) -> None:
 
 def _work(task: Task) -> Result:
     assert _WORKER is not None
-    return build(_WORKER, *task)
+    return _build_and_keep(_WORKER, task)
+
+
+def _build_and_keep(renderer: Renderer, task: Task) -> Result:
+    result = build(renderer, *task)
+    # The Thai words this article's pages needed, kept for the next export (a worker
+    # ends without running exit handlers, so each article's are written as it ends).
+    thai.flush_words()
+    return result
 
 
 def run(
@@ -138,7 +147,7 @@ def run(
         return
     for batch in batches:
         for task in batch:
-            result = build(renderer, *task)
+            result = _build_and_keep(renderer, task)
             done += 1
             if progress:
                 progress("articles", done, total)
