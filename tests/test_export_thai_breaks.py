@@ -87,6 +87,19 @@ def test_wbr_sits_only_between_thai_words() -> None:
     assert str(thai_breaks("Plain English & more")) == "Plain English &amp; more"
 
 
+@pytest.mark.parametrize(
+    "nasty",
+    ["AT&T", "A < B > C", "<b>bold</b>", "&amp;", "\"quoted\" 'single'", "ไทย&ไทย<ไทย>"],
+)
+def test_words_are_escaped_as_markupsafe_escapes(nasty: str) -> None:
+    from markupsafe import escape
+
+    text = f"การประชุม{nasty}เครือข่าย {nasty}"
+    html = str(thai_breaks(text))
+    without_breaks = re.sub(r"<wbr>|<span class=\"wl?\">|</span>", "", html)
+    assert without_breaks == str(escape(text))
+
+
 def test_the_pages_carry_wbr_but_the_feeds_do_not(sample_out: Path) -> None:
     page = (sample_out / "th" / "news" / "26461.html").read_text(encoding="utf-8")
     assert page.count("<wbr>") > 50

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import MakeSite
 
 from opdc_cli import thai, wordstore
 from opdc_cli.wordstore import WordStore
@@ -194,3 +195,37 @@ def test_an_export_keeps_its_words_and_the_next_one_reads_them(
     assert asked == []
     pages = _pages(tmp_path / "plain")
     assert _pages(tmp_path / "first") == pages == _pages(tmp_path / "second")
+
+
+def test_a_worker_hands_its_words_to_the_writer(tmp_path: Path) -> None:
+    path = tmp_path / wordstore.FILE_NAME
+    worker = WordStore(path, lambda: "s")
+    assert worker.get(TEXT) is None
+    worker.put(TEXT, (TEXT,))
+    found = worker.take()
+    worker.close()
+    assert _count(path) == 0  # given up by the worker: nothing written by it
+    writer = WordStore(path, lambda: "s")
+    writer.give(found)
+    writer.close()
+    assert WordStore(path, lambda: "s").get(TEXT) == (TEXT,)
+
+
+def test_an_export_in_worker_processes_keeps_every_article_s_words(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opdc_cli.content import Site
+    from opdc_cli.export.site import export_site, work
+
+    monkeypatch.setattr(work, "POOL_THRESHOLD", 2)
+    root = make_site()
+    now = datetime(2026, 12, 2, 12, tzinfo=UTC)
+    thai._segment.cache_clear()
+    export_site(Site.open(root), tmp_path / "first", now=now, jobs=2)
+    thai.keep_words(None)
+    _forget_in_memory()
+    asked = _no_segmenting(monkeypatch)
+    export_site(Site.open(root), tmp_path / "second", now=now, jobs=1)
+    thai.keep_words(None)
+    assert asked == []
+    assert _pages(tmp_path / "first") == _pages(tmp_path / "second")

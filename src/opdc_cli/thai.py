@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from opdc_cli.wordstore import WordStore
+    from opdc_cli.wordstore import Found, WordStore
 
 __all__ = [
     "EN_MONTHS",
@@ -437,9 +437,12 @@ _ZERO_WIDTH |= frozenset(chr(c) for c in range(0x2066, 0x206A))
 _SPACE_RUN = re.compile(r"([^\S\xa0\u2007\u202f]+)")
 
 
+_THAI_CHAR = re.compile("[\u0e00-\u0e7f]")
+
+
 def has_thai(text: str) -> bool:
     """Return True if `text` contains any character of the Thai block (U+0E00–U+0E7F)."""
-    return any("\u0e00" <= ch <= "\u0e7f" for ch in text)
+    return _THAI_CHAR.search(text) is not None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -651,6 +654,17 @@ def keep_words(path: Path | None) -> None:
     import atexit
 
     atexit.register(flush_words)
+
+
+def take_words() -> Found:
+    """The words found in this process since the last flush, for another to keep."""
+    return _kept.take() if _kept is not None else ({}, [])
+
+
+def give_words(found: Found) -> None:
+    """Keep words another process found (take_words) in this process's store."""
+    if _kept is not None and (found[0] or found[1]):
+        _kept.give(found)
 
 
 def flush_words() -> None:

@@ -28,6 +28,10 @@ KEEP_DAYS = 90
 # New entries are written in one transaction at a time: at most this many wait.
 BATCH = 2000
 
+# New entries (key: boundaries) and the keys whose day moves on: what one process
+# found and another writes.
+Found = tuple[dict[bytes, bytes], list[bytes]]
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS words (
@@ -101,6 +105,22 @@ class WordStore:
         if self._connect() is None:
             return
         self._new[key_of(chunk)] = encode(tokens)
+        if len(self._new) + len(self._seen) >= BATCH:
+            self.flush()
+
+    def take(self) -> Found:
+        """What was found since the last flush, given up by this process (a worker
+        hands it to the process that writes: one writer, no waiting on a lock)."""
+        found = (self._new, self._seen)
+        self._new, self._seen = {}, []
+        return found
+
+    def give(self, found: Found) -> None:
+        """Keep what another process found (take), written at the next flush."""
+        if self._connect() is None:
+            return
+        self._new.update(found[0])
+        self._seen.extend(found[1])
         if len(self._new) + len(self._seen) >= BATCH:
             self.flush()
 

@@ -16,6 +16,7 @@ from opdc_cli.export.site.write import Progress, article_files, originals_of
 from opdc_cli.gallery import gallery
 from opdc_cli.model import Article
 from opdc_cli.publish import not_published
+from opdc_cli.wordstore import Found
 from opdc_cli.workers import end_with_parent
 from opdc_cli.workflow import withdrawn_at
 
@@ -38,6 +39,8 @@ class Result:
     cards: dict[str, CardData] | None = None
     problem: ErrorParts | None = None
     fatal: bool = False  # a template error: the export stops
+    # From a worker: the Thai words new to the site's word store.
+    words: Found = field(default_factory=lambda: ({}, []))
 
 
 def _as_parts(exc: OpdcError) -> ErrorParts:
@@ -108,14 +111,10 @@ def _init_worker(job: Job, parent: int) -> None:
 
 def _work(task: Task) -> Result:
     assert _WORKER is not None
-    return _build_and_keep(_WORKER, task)
-
-
-def _build_and_keep(renderer: Renderer, task: Task) -> Result:
-    result = build(renderer, *task)
-    # The Thai words this article's pages needed, kept for the next export (a worker
-    # ends without running exit handlers, so each article's are written as it ends).
-    thai.flush_words()
+    result = build(_WORKER, *task)
+    # The Thai words new to the word store go back with the result: the main process
+    # writes them all (one writer; a worker ends without running exit handlers).
+    result.words = thai.take_words()
     return result
 
 
@@ -140,6 +139,7 @@ def run(
         with context.Pool(jobs, initializer=_init_worker, initargs=(job, os.getpid())) as pool:
             for batch in batches:
                 for result in pool.imap_unordered(_work, batch, chunksize=16):
+                    thai.give_words(result.words)
                     done += 1
                     if progress:
                         progress("articles", done, total)
@@ -147,7 +147,7 @@ def run(
         return
     for batch in batches:
         for task in batch:
-            result = _build_and_keep(renderer, task)
+            result = build(renderer, *task)
             done += 1
             if progress:
                 progress("articles", done, total)
