@@ -476,6 +476,18 @@ def test_cell_width_agrees_with_rich(text: str) -> None:
     assert cell_width(text) == cell_len(text)
 
 
+def test_cell_width_of_thai_and_ascii_agrees_character_by_character() -> None:
+    # The fast path (ASCII and the Thai block: one cell each but the Thai marks) must
+    # give what summing each character's width gives, and what rich measures.
+    import random
+
+    rng = random.Random(15)
+    chars = [chr(c) for c in range(0x20, 0x7F)] + [chr(c) for c in range(0x0E00, 0x0E80)]
+    for _ in range(3000):
+        text = "".join(rng.choice(chars) for _ in range(rng.randint(1, 40)))
+        assert cell_width(text) == thai._widths_summed(text) == cell_len(text), text
+
+
 def test_cell_width_values() -> None:
     assert cell_width("ห้องปฏิบัติการ") == 10
     assert cell_width("abc") == 3

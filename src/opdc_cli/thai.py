@@ -468,7 +468,20 @@ def cell_width(text: str) -> int:
     """
     if text.isascii() and text.isprintable():
         return len(text)
+    if _ASCII_AND_THAI.fullmatch(text):
+        # Most of what opdc measures: every character one cell but the Thai marks.
+        return len(text) - len(_THAI_ZERO_WIDTH.findall(text))
+    return _widths_summed(text)
+
+
+def _widths_summed(text: str) -> int:
     return sum(_char_width(ch) for ch in text)
+
+
+_ASCII_AND_THAI = re.compile("[\x20-\x7e\u0e00-\u0e7f]*")
+_THAI_ZERO_WIDTH = re.compile(
+    "[" + "".join(chr(c) for c in range(0x0E00, 0x0E80) if _char_width(chr(c)) == 0) + "]"
+)
 
 
 def _is_zero_mark(ch: str) -> bool:
@@ -865,8 +878,8 @@ def _cut(text: str, budget: int, measure: Callable[[str], int]) -> str:
     Trailing whitespace is removed. If not even the first word fits, the longest prefix
     ending at a grapheme-cluster boundary is returned instead.
     """
-    best = ""
     prefix: list[str] = []
+    words = 0  # how many tokens of prefix end at its last word
     used = 0
     for token, is_space in _iter_words(text):
         used += measure(token)
@@ -874,7 +887,8 @@ def _cut(text: str, budget: int, measure: Callable[[str], int]) -> str:
             break
         prefix.append(token)
         if not is_space:
-            best = "".join(prefix).rstrip()
+            words = len(prefix)
+    best = "".join(prefix[:words]).rstrip()
     if best:
         return best
     head = ""
